@@ -1,0 +1,30 @@
+# Sourced by scripts/serve and scripts/test: creates .venv and installs the project when needed.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MEMORY_API_VENV:-$ROOT/.venv}"
+EXTRAS="${1:-}"
+
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      PYTHON="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PYTHON" ] || { echo "memory-api: Python 3.11+ is required" >&2; exit 1; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> creating virtualenv in $VENV" >&2
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.install-stamp"
+wanted="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
+  echo "==> installing memory-api${EXTRAS:+[$EXTRAS]} into $VENV" >&2
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT${EXTRAS:+[$EXTRAS]}"
+  echo "$wanted" > "$stamp"
+fi
+export PATH="$VENV/bin:$PATH"

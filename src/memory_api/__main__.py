@@ -1,0 +1,3 @@
+from memory_api.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Relational storage: engine, sessions (unit of work), column types and Alembic migrations."""

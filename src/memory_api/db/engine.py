@@ -1,0 +1,68 @@
+"""Engine construction: async drivers, SQLite WAL + busy timeout, PostgreSQL pool sizing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from memory_api.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build the async engine for the configured database (no connection is opened here)."""
+    url = make_url(settings.resolved_database_url)
+    options: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+        "pool_pre_ping": True,
+    }
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        engine = create_async_engine(url, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.update(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_connect_timeout,
+        pool_recycle=1800,
+        connect_args={
+            "timeout": settings.db_connect_timeout,
+            "command_timeout": 60,
+            "server_settings": {"application_name": "memory-api"},
+        },
+    )
+    return create_async_engine(url, **options)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """WAL lets readers run beside a writer; IMMEDIATE transactions make writers queue on the
+    busy timeout instead of failing with "database is locked" when a read lock is upgraded."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

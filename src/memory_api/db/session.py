@@ -1,0 +1,64 @@
+"""Database handle and the request-scoped unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from memory_api.db.errors import translate_connect_errors, translate_disconnects
+
+
+class Database:
+    """Owns the engine and the session factory; created and disposed in the app lifespan."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session that commits when the block succeeds and rolls back when it raises."""
+        async with self.sessionmaker() as session:
+            # Connect eagerly so an unreachable database is reported as such (503).
+            with translate_connect_errors():
+                await session.connection()
+            # On error, closing the session rolls the transaction back.
+            with translate_disconnects():
+                yield session
+                await session.commit()
+
+    async def ping(self) -> None:
+        with translate_connect_errors():
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request is the unit of work: commit on success, roll back on error.
+
+    Declared with ``scope="function"`` so the commit happens before the response is sent:
+    a client that got a 2xx knows its write is durable.
+    """
+    async with get_database(request).unit_of_work() as session:
+        yield session
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

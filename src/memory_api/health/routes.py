@@ -1,0 +1,24 @@
+"""``GET /health``: 200 when every dependency answers, 503 (same body shape) otherwise."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from memory_api.health.schemas import HealthResponse
+from memory_api.health.service import check_all
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/health",
+    summary="Check every dependency (database, vector store, embedding model)",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "A dependency is unavailable"}},
+)
+async def health(request: Request) -> JSONResponse:
+    services = await check_all(request.app.state.health_checks)
+    healthy = all(service.status == "ok" for service in services.values())
+    body = HealthResponse(status="ok" if healthy else "unavailable", services=services)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)

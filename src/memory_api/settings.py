@@ -1,0 +1,142 @@
+"""Service configuration: one ``Settings`` object, read from ``MEMORY_API_*`` variables and ``.env``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "MEMORY_API_"
+MiB = 1024 * 1024
+
+
+def _alias(name: str, *seed_names: str) -> AliasChoices:
+    """Accept ``MEMORY_API_<NAME>`` first, then the seed specification's bare names."""
+    return AliasChoices(f"{ENV_PREFIX}{name.upper()}", name, *seed_names)
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. Invalid values refuse start-up (see ``describe_error``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- storage -----------------------------------------------------------------------------
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_connect_timeout: float = Field(5.0, gt=0)
+    # The seed's PostgreSQL variables, used only when DATABASE_URL is unset and POSTGRES_HOST is set.
+    postgres_user: str = Field("postgres", validation_alias=AliasChoices("POSTGRES_USER"))
+    postgres_password: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("POSTGRES_PASSWORD")
+    )
+    postgres_db: str = Field("agent_memory", validation_alias=AliasChoices("POSTGRES_DB"))
+    postgres_host: str | None = Field(None, validation_alias=AliasChoices("POSTGRES_HOST"))
+    postgres_port: int = Field(5432, validation_alias=AliasChoices("POSTGRES_PORT"))
+
+    # --- HTTP --------------------------------------------------------------------------------
+    max_body_bytes: int = Field(1 * MiB, ge=1)
+
+    # --- long-term memory --------------------------------------------------------------------
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model_dir: Path | None = None
+    embedding_model: str | None = None
+    embedding_batch_size: int = Field(32, ge=1, le=2048)
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=_alias("openai_api_key", "OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = None
+    openai_max_retries: int = Field(5, ge=0, le=20)
+    openai_timeout: float = Field(60.0, gt=0)
+    chroma_host: str | None = Field(None, validation_alias=_alias("chroma_host", "CHROMA_HOST"))
+    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=_alias("chroma_port", "CHROMA_PORT"))
+    chroma_ssl: bool = False
+    collection_name: str = Field("codebase_docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+    chunk_size: int = Field(1000, ge=50, le=100_000)
+    chunk_overlap: int = Field(200, ge=0)
+    index_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    max_file_bytes: int = Field(10 * MiB, ge=1)
+    job_lease_seconds: float = Field(60.0, ge=1)
+    job_poll_interval: float = Field(1.0, gt=0)
+
+    @field_validator("index_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        """Accept a JSON list or a comma-separated string."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must start with sqlite:// or postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _check_chunking(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"{ENV_PREFIX}CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than "
+                f"{ENV_PREFIX}CHUNK_SIZE ({self.chunk_size})"
+            )
+        return self
+
+    # --- derived values ----------------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL with an async driver: asyncpg for PostgreSQL, aiosqlite for SQLite."""
+        url = self.database_url
+        if url is None and self.postgres_host:
+            password = quote(self.postgres_password.get_secret_value(), safe="")
+            auth = quote(self.postgres_user, safe="") + (f":{password}" if password else "")
+            url = f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+        if url is None:
+            url = f"sqlite:///{(self.data_dir / 'memory.db').resolve()}"
+        scheme, rest = url.split(":", 1)
+        base = scheme.split("+", 1)[0]
+        if base in {"postgresql", "postgres"}:
+            return f"postgresql+asyncpg:{rest}"
+        return f"sqlite+aiosqlite:{rest}"
+
+    @property
+    def uses_chroma_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_index_roots(self) -> list[Path]:
+        """Directories that may be indexed; by default only ``<data dir>/documents``."""
+        roots = self.index_roots or [self.data_dir / "documents"]
+        return [root.expanduser().resolve() for root in roots]
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the offending variable(s) and the problem, for start-up refusals."""
+    parts = []
+    for item in error.errors():
+        loc = [str(p) for p in item["loc"] if p != "__root__"]
+        name = f"{ENV_PREFIX}{loc[0].upper()}" if loc else "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(message if not loc else f"{name}: {message}")
+    return "invalid setting: " + "; ".join(parts)

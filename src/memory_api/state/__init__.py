@@ -1,0 +1,1 @@
+"""Short-term memory: the JSON state of each agent session."""

@@ -1,0 +1,27 @@
+"""Session state table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from memory_api.db.base import Base
+
+SESSION_ID_MAX_LENGTH = 256
+
+
+class SessionState(Base):
+    """One row per session; ``version`` grows by one on every write (room for ETag/If-Match)."""
+
+    __tablename__ = "session_states"
+
+    session_id: Mapped[str] = mapped_column(String(SESSION_ID_MAX_LENGTH), primary_key=True)
+    state_data: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_session_states_updated_at", "updated_at", "session_id"),)

@@ -1,0 +1,85 @@
+"""Bad input to the state endpoints gets a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"max_body_bytes": 2048}
+
+
+@pytest.mark.parametrize("session_id", ["a", "A-z_0.9:x@y", "x" * 256])
+async def test_valid_session_ids(client: httpx.AsyncClient, session_id: str) -> None:
+    response = await client.post(f"/state/{session_id}", json={"state_data": {}})
+    assert response.status_code == 201
+    assert (await client.get(f"/state/{session_id}")).json()["session_id"] == session_id
+
+
+@pytest.mark.parametrize(
+    "raw_id",
+    ["x" * 257, "has%20space", "caf%C3%A9", "ctrl%01", "semi%3Bcolon", "quote%22", "tab%09"],
+)
+async def test_invalid_session_ids(client: httpx.AsyncClient, raw_id: str) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        response = await client.request(method, f"/state/{raw_id}", json={"state_data": {}})
+        assert response.status_code == 422, (method, raw_id, response.text)
+        assert "session_id" in response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{}, {"state_data": [1, 2]}, {"state_data": "text"}, {"state_data": None}, {"state_data": 3}, [1]],
+)
+async def test_state_data_must_be_an_object(client: httpx.AsyncClient, body: Any) -> None:
+    response = await client.post("/state/s", json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+async def test_malformed_json(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/state/s", content=b'{"state_data": {', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_body_over_limit_by_content_length(client: httpx.AsyncClient) -> None:
+    response = await client.post("/state/s", json={"state_data": {"blob": "x" * 4096}})
+    assert response.status_code == 413
+    assert "2048" in response.json()["detail"]
+    assert (await client.get("/state/s")).status_code == 404
+
+
+async def test_body_over_limit_streamed_without_length(client: httpx.AsyncClient) -> None:
+    sent = 0
+
+    async def chunks() -> Any:
+        nonlocal sent
+        yield b'{"state_data": {"blob": "'
+        for _ in range(1000):  # would be ~1 MB if read whole
+            sent += 1
+            yield b"x" * 1024
+        yield b'"}}'
+
+    response = await client.post(
+        "/state/s", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert sent < 10, "the server kept reading after the limit"
+    assert (await client.get("/state/s")).status_code == 404
+
+
+async def test_body_at_limit_is_accepted(client: httpx.AsyncClient) -> None:
+    prefix, suffix = b'{"state_data": {"b": "', b'"}}'
+    body = prefix + b"y" * (2048 - len(prefix) - len(suffix)) + suffix
+    assert len(body) == 2048
+    response = await client.post(
+        "/state/s", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 201
