@@ -87,7 +87,9 @@ def settings_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None, settings_overrides: dict[str, Any]) -> Settings:
+def settings(
+    tmp_path: Path, database_url: str | None, settings_overrides: dict[str, Any]
+) -> Settings:
     settings = make_settings(tmp_path, database_url, **settings_overrides)
     if database_url is None:
         upgrade(settings)

@@ -1,4 +1,4 @@
-"""Service configuration: one ``Settings`` object, read from ``MEMORY_API_*`` variables and ``.env``."""
+"""Service configuration: one ``Settings`` object from ``MEMORY_API_*`` variables and ``.env``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MEMORY_API_"
@@ -35,7 +42,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     db_pool_size: int = Field(10, ge=1, le=200)
     db_connect_timeout: float = Field(5.0, gt=0)
-    # The seed's PostgreSQL variables, used only when DATABASE_URL is unset and POSTGRES_HOST is set.
+    # The seed's PostgreSQL variables: used when DATABASE_URL is unset and POSTGRES_HOST is set.
     postgres_user: str = Field("postgres", validation_alias=AliasChoices("POSTGRES_USER"))
     postgres_password: SecretStr = Field(
         SecretStr(""), validation_alias=AliasChoices("POSTGRES_PASSWORD")
@@ -59,9 +66,13 @@ class Settings(BaseSettings):
     openai_max_retries: int = Field(5, ge=0, le=20)
     openai_timeout: float = Field(60.0, gt=0)
     chroma_host: str | None = Field(None, validation_alias=_alias("chroma_host", "CHROMA_HOST"))
-    chroma_port: int = Field(8000, ge=1, le=65535, validation_alias=_alias("chroma_port", "CHROMA_PORT"))
+    chroma_port: int = Field(
+        8000, ge=1, le=65535, validation_alias=_alias("chroma_port", "CHROMA_PORT")
+    )
     chroma_ssl: bool = False
-    collection_name: str = Field("codebase_docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+    collection_name: str = Field(
+        "codebase_docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$"
+    )
     chunk_size: int = Field(1000, ge=50, le=100_000)
     chunk_overlap: int = Field(200, ge=0)
     index_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
@@ -107,7 +118,9 @@ class Settings(BaseSettings):
         if url is None and self.postgres_host:
             password = quote(self.postgres_password.get_secret_value(), safe="")
             auth = quote(self.postgres_user, safe="") + (f":{password}" if password else "")
-            url = f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+            url = (
+                f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+            )
         if url is None:
             url = f"sqlite:///{(self.data_dir / 'memory.db').resolve()}"
         scheme, rest = url.split(":", 1)

@@ -80,7 +80,9 @@ async def test_list_sessions_most_recent_first_with_paging(client: httpx.AsyncCl
 @pytest.mark.parametrize(
     "params", [{"limit": 0}, {"limit": 1001}, {"skip": -1}, {"limit": "x"}, {"skip": "1.5"}]
 )
-async def test_list_sessions_rejects_bad_paging(client: httpx.AsyncClient, params: dict[str, object]) -> None:
+async def test_list_sessions_rejects_bad_paging(
+    client: httpx.AsyncClient, params: dict[str, object]
+) -> None:
     response = await client.get("/sessions", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]
@@ -91,7 +93,9 @@ async def test_list_sessions_limit_bounds_accepted(client: httpx.AsyncClient) ->
     assert (await client.get("/sessions", params={"limit": 1000})).status_code == 200
 
 
-async def test_concurrent_first_writes_leave_one_row(client: httpx.AsyncClient, app: object) -> None:
+async def test_concurrent_first_writes_leave_one_row(
+    client: httpx.AsyncClient, app: object
+) -> None:
     responses = await asyncio.gather(
         *(client.post("/state/race", json={"state_data": {"writer": i}}) for i in range(50))
     )

@@ -33,7 +33,14 @@ async def test_invalid_session_ids(client: httpx.AsyncClient, raw_id: str) -> No
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"state_data": [1, 2]}, {"state_data": "text"}, {"state_data": None}, {"state_data": 3}, [1]],
+    [
+        {},
+        {"state_data": [1, 2]},
+        {"state_data": "text"},
+        {"state_data": None},
+        {"state_data": 3},
+        [1],
+    ],
 )
 async def test_state_data_must_be_an_object(client: httpx.AsyncClient, body: Any) -> None:
     response = await client.post("/state/s", json=body)

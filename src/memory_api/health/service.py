@@ -16,7 +16,9 @@ async def _run(check: HealthCheck) -> ServiceHealth:
     try:
         await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except TimeoutError:
-        return ServiceHealth(status="unavailable", detail=f"no answer within {CHECK_TIMEOUT_SECONDS:g}s")
+        return ServiceHealth(
+            status="unavailable", detail=f"no answer within {CHECK_TIMEOUT_SECONDS:g}s"
+        )
     except MemoryAPIError as error:
         return ServiceHealth(status="unavailable", detail=error.detail)
     except Exception as error:

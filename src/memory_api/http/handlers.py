@@ -16,7 +16,9 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MemoryAPIError)
     headers = {"Retry-After": "5"} if isinstance(error, Unavailable) else None
     if error.status_code >= 500:
-        logger.warning("%s %s -> %d: %s", request.method, request.url.path, error.status_code, error.detail)
+        logger.warning(
+            "%s %s -> %d: %s", request.method, request.url.path, error.status_code, error.detail
+        )
     return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
 
 

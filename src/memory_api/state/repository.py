@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import RowMapping, Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from memory_api.state.models import SessionState
 
-_table = SessionState.__table__
+_table: Table = SessionState.__table__  # type: ignore[assignment]
 _columns = (
     _table.c.session_id,
     _table.c.state_data,
@@ -28,7 +28,9 @@ class StateRepository:
 
     async def upsert(self, session_id: str, state_data: dict[str, Any], now: datetime) -> None:
         """Create or replace in one statement, so concurrent first writes cannot collide."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
         statement = insert(_table).values(
             session_id=session_id, state_data=state_data, version=1, created_at=now, updated_at=now
         )
@@ -42,11 +44,11 @@ class StateRepository:
         )
         await self.session.execute(statement)
 
-    async def get(self, session_id: str) -> Row[Any] | None:
+    async def get(self, session_id: str) -> RowMapping | None:
         result = await self.session.execute(
             select(*_columns).where(_table.c.session_id == session_id)
         )
-        return result.one_or_none()
+        return result.mappings().one_or_none()
 
     async def delete(self, session_id: str) -> bool:
         result = await self.session.execute(
@@ -54,11 +56,11 @@ class StateRepository:
         )
         return result.first() is not None
 
-    async def list(self, skip: int, limit: int) -> Sequence[Row[Any]]:
+    async def list(self, skip: int, limit: int) -> Sequence[RowMapping]:
         result = await self.session.execute(
             select(*_columns)
             .order_by(_table.c.updated_at.desc(), _table.c.session_id)
             .offset(skip)
             .limit(limit)
         )
-        return result.all()
+        return result.mappings().all()

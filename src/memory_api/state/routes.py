@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["short-term memory"])
 SessionId = Annotated[
     str, Path(pattern=SESSION_ID_PATTERN, description=f"Session id: {SESSION_ID_RULE}.")
 ]
-NOT_FOUND = {404: {"description": "Session not found"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Session not found"}}
 
 
 @router.post(

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from memory_api.db.session import SessionDep
 from memory_api.db.columns import utcnow
+from memory_api.db.session import SessionDep
 from memory_api.errors import NotFound
 from memory_api.state.repository import StateRepository
 from memory_api.state.schemas import StateRetrieveResponse

@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("session_id", name=op.f("pk_session_states")),
     )
-    op.create_index(
-        "ix_session_states_updated_at", "session_states", ["updated_at", "session_id"]
-    )
+    op.create_index("ix_session_states_updated_at", "session_states", ["updated_at", "session_id"])
 
 
 def downgrade() -> None:
