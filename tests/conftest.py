@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,16 @@ def make_settings(tmp_path: Path, database_url: str | None, **overrides: Any) ->
     return Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path / "data", database_url=database_url, **overrides
     )
+
+
+@pytest.fixture
+def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
+    """Build settings under this test's data dir: ``settings_factory(database_url, **overrides)``."""
+
+    def build(database_url: str | None = None, **overrides: Any) -> Settings:
+        return make_settings(tmp_path, database_url, **overrides)
+
+    return build
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

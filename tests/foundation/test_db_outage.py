@@ -1,0 +1,63 @@
+"""While PostgreSQL is unreachable: 503 with a clear detail; recovery without restart."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from memory_api.app import create_app
+from memory_api.settings import Settings
+from memory_api.testing.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.postgres
+
+
+async def _eventually(call: Callable[[], object], expected: int, seconds: float = 15) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        response = await call()  # type: ignore[misc]
+        if response.status_code == expected:
+            return
+        assert asyncio.get_running_loop().time() < deadline, response.text
+        await asyncio.sleep(0.2)
+
+
+async def test_postgres_outage_gives_503_then_recovers(
+    postgres_url: str, settings_factory: Callable[..., Settings]
+) -> None:
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    app = create_app(settings_factory(proxied, db_connect_timeout=2))
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.post("/state/o", json={"state_data": {"n": 1}})).status_code == 201
+
+            await proxy.cut()
+            for response in (
+                await client.post("/state/o", json={"state_data": {"n": 2}}),
+                await client.get("/state/o"),
+                await client.get("/sessions"),
+                await client.delete("/state/o"),
+            ):
+                assert response.status_code == 503, response.text
+                assert response.json()["detail"].startswith("Database unavailable")
+                assert response.headers["retry-after"]
+            health = await client.get("/health")
+            assert health.status_code == 503
+            body = health.json()
+            assert body["status"] == "unavailable"
+            assert body["services"]["database"]["status"] == "unavailable"
+
+            await proxy.restore()
+            await _eventually(lambda: client.get("/health"), 200)
+            await _eventually(lambda: client.post("/state/o", json={"state_data": {"n": 3}}), 201)
+            assert (await client.get("/state/o")).json()["state_data"] == {"n": 3}
+    await proxy.cut()

@@ -1,0 +1,61 @@
+"""SQLite in WAL mode with a busy timeout: concurrent writers never see "database is locked"."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import text
+
+from memory_api.app import create_app
+from memory_api.db.migrate import upgrade
+from memory_api.settings import Settings
+
+
+async def test_two_engines_write_the_same_file_concurrently(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    settings = settings_factory()
+    await asyncio.to_thread(upgrade, settings)
+    apps = [create_app(settings), create_app(settings)]  # two engines: like two processes
+    async with LifespanManager(apps[0]), LifespanManager(apps[1]):
+        clients = [
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+            for app in apps
+        ]
+        writes = [
+            clients[i % 2].post(f"/state/s{i % 7}", json={"state_data": {"i": i, "pad": "x" * 500}})
+            for i in range(200)
+        ]
+        reads = [clients[i % 2].get("/sessions") for i in range(50)]
+        responses = await asyncio.gather(*writes, *reads)
+        for client in clients:
+            await client.aclose()
+        statuses = [r.status_code for r in responses]
+        assert statuses == [201] * 200 + [200] * 50, {
+            r.text for r in responses if r.status_code >= 300
+        }
+
+        async with apps[0].state.database.engine.connect() as connection:
+            mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
+            timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
+        assert mode == "wal"
+        assert timeout is not None and timeout >= 5000
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_state_survives_app_restart(settings: Settings) -> None:
+    for _ in range(2):
+        app = create_app(settings)
+        async with LifespanManager(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                if (await client.get("/state/keep")).status_code == 404:
+                    await client.post("/state/keep", json={"state_data": {"kept": True}})
+                else:
+                    assert (await client.get("/state/keep")).json()["state_data"] == {"kept": True}
+                    return
+    pytest.fail("the state written before the restart was not found")
