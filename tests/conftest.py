@@ -67,7 +67,7 @@ def make_settings(tmp_path: Path, database_url: str | None, **overrides: Any) ->
 
 @pytest.fixture
 def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
-    """Build settings under this test's data dir: ``settings_factory(database_url, **overrides)``."""
+    """Settings under this test's data dir: ``settings_factory(database_url, **overrides)``."""
 
     def build(database_url: str | None = None, **overrides: Any) -> Settings:
         return make_settings(tmp_path, database_url, **overrides)
