@@ -1,0 +1,1 @@
+"""Long-term memory: indexed documents, their chunks, semantic search and statistics."""

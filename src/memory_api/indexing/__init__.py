@@ -1,0 +1,1 @@
+"""Asynchronous indexing: durable jobs (rows), the worker that runs them, and the pipeline."""

@@ -1,0 +1,35 @@
+"""Indexing jobs are rows: they survive restarts and every API process sees them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from memory_api.db.base import Base
+
+
+class IndexJob(Base):
+    """A unit of background work. ``heartbeat_at`` is the lease: a running job whose heartbeat
+    is older than the lease belongs to a dead process and may be taken up again."""
+
+    __tablename__ = "index_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), default="index_directory")
+    collection: Mapped[str] = mapped_column(String(63))
+    status: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]]
+    progress: Mapped[int] = mapped_column(default=0)
+    details: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    worker_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_index_jobs_status_created_at", "status", "created_at"),)
