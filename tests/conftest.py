@@ -22,8 +22,8 @@ from fastapi import FastAPI
 
 from memory_api.app import create_app
 from memory_api.db.migrate import upgrade
-from memory_api.db.models import Base
 from memory_api.settings import Settings
+from memory_api.testing.database import clear_tables
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MEMORY_API_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -106,17 +106,11 @@ def settings(
     return settings
 
 
-async def clear_tables(app: FastAPI) -> None:
-    async with app.state.database.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
-
-
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
-        await clear_tables(application)
+        await clear_tables(application.state.database.engine)
         yield application
 
 

@@ -2,34 +2,61 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from memory_api import __version__
-from memory_api.db.engine import create_engine
-from memory_api.db.session import Database
+from memory_api.documents.routes import router as documents_router
 from memory_api.health.routes import router as health_router
+from memory_api.http.auth import APIKeyMiddleware, declare_security
 from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
+from memory_api.http.request_log import RequestLogMiddleware
+from memory_api.indexing.pipeline import IndexingPipeline
+from memory_api.indexing.routes import router as indexing_router
+from memory_api.indexing.service import make_job_runner
+from memory_api.indexing.worker import JobWorker
+from memory_api.resources import open_resources
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
+
+logger = logging.getLogger("memory_api")
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    database = Database(create_engine(settings))
-    app.state.database = database
-    app.state.health_checks = {"database": database.ping}
-    try:
-        yield
-    finally:
-        await database.dispose()
+    async with open_resources(settings) as resources:
+        if app.state.run_worker:
+            pipeline = IndexingPipeline(
+                resources.database, resources.embedder, resources.store, settings
+            )
+            resources.worker = JobWorker(
+                resources.database,
+                make_job_runner(pipeline, settings),
+                lease_seconds=settings.job_lease_seconds,
+                poll_interval=settings.job_poll_interval,
+            )
+            resources.worker.start()
+        app.state.database = resources.database
+        app.state.resources = resources
+        app.state.health_checks = {
+            "database": resources.database.ping,
+            "vector_store": resources.store.heartbeat,
+            "embedding_model": resources.check_embedder,
+        }
+        try:
+            yield
+        finally:
+            if resources.worker is not None:
+                await resources.worker.stop()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> FastAPI:
     """Build the ASGI app. Nothing connects until the lifespan starts."""
     settings = settings or Settings()
     app = FastAPI(
@@ -39,8 +66,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.run_worker = run_worker
+    # Starlette runs the last-added middleware first: log, then authenticate, then limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.api_keys:
+        app.add_middleware(APIKeyMiddleware, keys=settings.api_key_values)
+        _declare_security(app)
+    app.add_middleware(RequestLogMiddleware)
     install_exception_handlers(app)
     app.include_router(state_router)
+    app.include_router(documents_router)
+    app.include_router(indexing_router)
     app.include_router(health_router)
     return app
+
+
+def _declare_security(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_security(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,14 +1,16 @@
-"""``memory-api`` command line: serve, migrate."""
+"""``memory-api`` command line: serve, migrate, check."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from memory_api.errors import MemoryAPIError
 from memory_api.settings import Settings, describe_error
 
 
@@ -37,7 +39,20 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from memory_api.logging_config import logging_config
+
     settings = _load_settings()
+    if args.workers > 1 and not settings.uses_chroma_server:
+        raise SystemExit(
+            "memory-api: --workers > 1 needs a Chroma server: the embedded Chroma directory "
+            "cannot be shared between processes. Set MEMORY_API_CHROMA_HOST (and "
+            "MEMORY_API_CHROMA_PORT) to use the server mode, or run one worker."
+        )
+    if not settings.api_keys and not settings.allow_unauthenticated and not _is_loopback(args.host):
+        raise SystemExit(
+            f"memory-api: refusing to serve on {args.host} without authentication: set "
+            "MEMORY_API_API_KEYS, or MEMORY_API_ALLOW_UNAUTHENTICATED=true to accept the risk"
+        )
     _migrate(settings)
     uvicorn.run(
         "memory_api.app:create_app",
@@ -45,10 +60,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level=args.log_level,
+        log_config=logging_config(args.log_level),
         access_log=False,
     )
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from memory_api.documents.consistency import check
+    from memory_api.resources import open_resources
+
+    settings = _load_settings()
+
+    async def run() -> dict[str, object]:
+        async with open_resources(settings) as resources:
+            await resources.check_embedder()
+            report = await check(resources, settings.collection_name, repair=args.repair)
+            return report.as_dict()
+
+    try:
+        report = asyncio.run(run())
+    except MemoryAPIError as error:
+        raise SystemExit(f"memory-api: check failed: {error.detail}") from None
+    print(json.dumps(report, indent=2))
+    return 0 if report["consistent"] or report["repaired"] else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations and exit")
     migrate.set_defaults(handler=cmd_migrate)
+
+    check = commands.add_parser(
+        "check", help="report drift between the database and the vector store"
+    )
+    check.add_argument("--repair", action="store_true", help="delete orphans, rebuild missing")
+    check.set_defaults(handler=cmd_check)
     return parser
 
 

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
 
     # --- HTTP --------------------------------------------------------------------------------
     max_body_bytes: int = Field(1 * MiB, ge=1)
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    allow_unauthenticated: bool = False
 
     # --- long-term memory --------------------------------------------------------------------
     embedding_provider: Literal["local", "openai"] = "local"
@@ -89,6 +91,20 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _read_keys(cls, value: Any) -> Any:
+        """Comma-separated keys, or ``@/path/to/file`` with one key per line."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("@"):
+                try:
+                    text = Path(text[1:]).read_text(encoding="utf-8")
+                except OSError as error:
+                    raise ValueError(f"cannot read the key file: {error.strerror}") from None
+            return [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
         return value
 
     @field_validator("database_url")
@@ -128,6 +144,10 @@ class Settings(BaseSettings):
         if base in {"postgresql", "postgres"}:
             return f"postgresql+asyncpg:{rest}"
         return f"sqlite+aiosqlite:{rest}"
+
+    @property
+    def api_key_values(self) -> list[str]:
+        return [key.get_secret_value() for key in self.api_keys]
 
     @property
     def uses_chroma_server(self) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -15,12 +14,7 @@ CLI = cli_path()
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEMORY_API_", "POSTGRES_"))}
-    env.update(MEMORY_API_DATA_DIR=str(tmp_path / "data"), **extra)
-    model_dir = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
-    if model_dir:
-        env["MEMORY_API_EMBEDDING_MODEL_DIR"] = model_dir
-    return env
+    return ServerProcess.base_env(tmp_path, **extra)
 
 
 @pytest.mark.parametrize(

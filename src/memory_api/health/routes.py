@@ -22,3 +22,22 @@ async def health(request: Request) -> JSONResponse:
     healthy = all(service.status == "ok" for service in services.values())
     body = HealthResponse(status="ok" if healthy else "unavailable", services=services)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)
+
+
+@router.get("/livez", summary="Liveness: the process answers (no dependency is checked)")
+async def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers, so session state can be served",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "The database is unavailable"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    checks = request.app.state.health_checks
+    services = await check_all({"database": checks["database"]})
+    ready = services["database"].status == "ok"
+    body = HealthResponse(status="ok" if ready else "unavailable", services=services)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if ready else 503)

@@ -41,6 +41,22 @@ class ServerProcess:
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
+    @staticmethod
+    def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+        """This environment without any memory-api setting, a fresh data dir, and ``extra``.
+
+        The offline model directory is kept: tests run where the model cannot be downloaded.
+        """
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("MEMORY_API_", "POSTGRES_"))
+        }
+        env["MEMORY_API_DATA_DIR"] = str(tmp_path / "data")
+        model_dir = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
+        if model_dir:
+            env["MEMORY_API_EMBEDDING_MODEL_DIR"] = model_dir
+        env.update(extra)
+        return env
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"

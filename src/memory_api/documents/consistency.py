@@ -1,0 +1,96 @@
+"""Drift between the database (system of record) and the vector store, and its repair.
+
+Drift can appear when a process dies between a Chroma write and the database commit, or when
+someone edits either store by hand. Repair deletes vectors that no chunk row owns and rebuilds
+missing vectors from the chunk text kept in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from memory_api.documents.metadata import chunk_metadata
+from memory_api.documents.repository import DocumentRepository, chunks_by_ids
+from memory_api.resources import Resources
+
+REPAIR_BATCH = 256
+
+
+@dataclass
+class DriftReport:
+    collection: str
+    chunks: int = 0
+    vectors: int = 0
+    vectors_without_chunk: list[str] = field(default_factory=list)
+    chunks_without_vector: list[str] = field(default_factory=list)
+    model_problem: str | None = None
+    repaired: bool = False
+
+    @property
+    def consistent(self) -> bool:
+        return not (self.vectors_without_chunk or self.chunks_without_vector or self.model_problem)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "collection": self.collection,
+            "consistent": self.consistent,
+            "chunks": self.chunks,
+            "vectors": self.vectors,
+            "vectors_without_chunk": len(self.vectors_without_chunk),
+            "chunks_without_vector": len(self.chunks_without_vector),
+            "model_problem": self.model_problem,
+            "repaired": self.repaired,
+        }
+
+
+async def check(resources: Resources, collection: str, *, repair: bool = False) -> DriftReport:
+    report = DriftReport(collection=collection)
+    info = await resources.store.collection_info(collection)
+    embedder = resources.embedder
+    if info is not None and (
+        info.get("embedding_model") != embedder.name
+        or info.get("embedding_dimension") != embedder.dimension
+    ):
+        report.model_problem = (
+            f"collection built with {info.get('embedding_model')} "
+            f"({info.get('embedding_dimension')} dimensions), configured model is "
+            f"{embedder.name} ({embedder.dimension} dimensions)"
+        )
+    async with resources.database.unit_of_work() as session:
+        chunk_ids = await DocumentRepository(session).all_chunk_ids(collection)
+    vector_ids = await resources.store.ids(collection) if info is not None else set()
+    report.chunks, report.vectors = len(chunk_ids), len(vector_ids)
+    report.vectors_without_chunk = sorted(vector_ids - chunk_ids)
+    report.chunks_without_vector = sorted(chunk_ids - vector_ids)
+    if repair and report.model_problem is None and not report.consistent:
+        await _repair(resources, report)
+    return report
+
+
+async def _repair(resources: Resources, report: DriftReport) -> None:
+    collection = report.collection
+    await resources.ready_collection(collection)
+    await resources.store.delete(collection, report.vectors_without_chunk)
+    missing = report.chunks_without_vector
+    for start in range(0, len(missing), REPAIR_BATCH):
+        async with resources.database.unit_of_work() as session:
+            chunks = await chunks_by_ids(session, missing[start : start + REPAIR_BATCH])
+        vectors = await resources.embedder.embed_documents([chunk.text for chunk in chunks])
+        await resources.store.upsert(
+            collection,
+            ids=[chunk.id for chunk in chunks],
+            embeddings=vectors,
+            documents=[chunk.text for chunk in chunks],
+            metadatas=[
+                chunk_metadata(
+                    source=chunk.source_path,
+                    relative_path=chunk.relative_path,
+                    extension=chunk.extension,
+                    chunk_index=chunk.position,
+                    collection=collection,
+                )
+                for chunk in chunks
+            ],
+        )
+    report.repaired = True

@@ -1,0 +1,49 @@
+"""Bodies of the query and statistics endpoints (the seed's contract)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RAGQueryRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=10_000, description="Text to search for.")
+    top_k: int = Field(5, ge=1, le=20, description="Number of results.")
+    filter_metadata: dict[str, Any] | None = Field(
+        None,
+        description=(
+            'Chroma "where" filter on chunk metadata (source, relative_path, extension, '
+            'chunk_index, collection), e.g. {"extension": ".md"}.'
+        ),
+    )
+
+
+class RAGQueryResult(BaseModel):
+    content: str
+    metadata: dict[str, Any]
+    similarity_score: float = Field(description="Cosine similarity between query and chunk.")
+
+
+class RAGQueryResponse(BaseModel):
+    query: str
+    results: list[RAGQueryResult]
+    execution_time_ms: float
+
+
+class ExtensionStats(BaseModel):
+    documents: int
+    chunks: int
+
+
+class RAGStatsResponse(BaseModel):
+    collection: str
+    documents: int
+    chunks: int
+    vectors: int | None = Field(description="Vectors in the store; null when it is unreachable.")
+    embedding_model: str
+    embedding_dimension: int | None
+    last_indexed_at: datetime | None
+    by_extension: dict[str, ExtensionStats]
+    jobs: dict[str, int]

@@ -1,0 +1,23 @@
+"""Choose the provider from settings (``MEMORY_API_EMBEDDING_PROVIDER``)."""
+
+from __future__ import annotations
+
+from memory_api.embeddings.base import Embedder
+from memory_api.settings import Settings
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    if settings.embedding_provider == "openai":
+        from memory_api.embeddings.openai import OpenAIEmbedder
+
+        key = settings.openai_api_key
+        return OpenAIEmbedder(
+            settings.embedding_model,
+            api_key=key.get_secret_value() if key else None,
+            base_url=settings.openai_base_url,
+            max_retries=settings.openai_max_retries,
+            timeout=settings.openai_timeout,
+        )
+    from memory_api.embeddings.local import LocalEmbedder
+
+    return LocalEmbedder(settings.embedding_model_dir, batch_size=settings.embedding_batch_size)

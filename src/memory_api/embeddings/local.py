@@ -1,0 +1,163 @@
+"""all-MiniLM-L6-v2 as ONNX, on onnxruntime + tokenizers.
+
+Unlike Chroma's runner, which pads every input to 256 tokens, batches are padded to their
+longest member (dynamic padding) and bulk input is sorted by length first, so short texts and
+queries cost what they need. Queries and bulk work use separate threads over one shared
+(thread-safe) inference session, so a query never waits behind an indexing batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memory_api.embeddings.base import Embedder, normalise
+
+logger = logging.getLogger("memory_api.embeddings")
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_TOKENS = 256
+REQUIRED_FILES = ("model.onnx", "tokenizer.json")
+_loaded: dict[tuple[Path, int | None], tuple[Any, Any]] = {}
+_load_lock = threading.Lock()
+
+
+def chroma_cache_dir() -> Path:
+    """Where Chroma's own default embedding function keeps this model."""
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    return Path(ONNXMiniLM_L6_V2.DOWNLOAD_PATH) / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
+
+
+def download_with_chroma() -> Path:
+    """Download + verify (sha256) the model exactly as Chroma does, into Chroma's cache."""
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    ONNXMiniLM_L6_V2()._download_model_if_not_exists()
+    return chroma_cache_dir()
+
+
+def _load(directory: Path, threads: int | None) -> tuple[Any, Any]:
+    """Tokenizer and session for ``directory``, loaded once per process."""
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    key = (directory.resolve(), threads)
+    with _load_lock:
+        if key not in _loaded:
+            tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+            tokenizer.no_padding()  # the file ships with fixed padding to 128
+            tokenizer.enable_truncation(MAX_TOKENS)
+            options = onnxruntime.SessionOptions()
+            if threads:
+                options.intra_op_num_threads = threads
+            session = onnxruntime.InferenceSession(
+                str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+            _loaded[key] = (tokenizer, session)
+        return _loaded[key]
+
+
+class LocalEmbedder(Embedder):
+    name = MODEL_NAME
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        batch_size: int = 32,
+        intra_op_threads: int | None = None,
+    ) -> None:
+        self.model_dir = model_dir
+        self.batch_size = batch_size
+        self.intra_op_threads = intra_op_threads
+        self.error = "embedding model not loaded yet"
+        self._tokenizer: Any = None
+        self._session: Any = None
+        self._inputs: set[str] = set()
+        self._bulk = ThreadPoolExecutor(1, thread_name_prefix="embed-bulk")
+        self._query = ThreadPoolExecutor(1, thread_name_prefix="embed-query")
+
+    async def start(self) -> None:
+        try:
+            await asyncio.to_thread(self._start)
+        except Exception as error:
+            self.error = str(error)
+            logger.error("embedding model unavailable: %s", self.error)
+
+    def _start(self) -> None:
+        if self.model_dir is not None:
+            directory = self.model_dir.expanduser()
+            source = "MEMORY_API_EMBEDDING_MODEL_DIR"
+        else:
+            source = "Chroma's model cache"
+            try:
+                directory = download_with_chroma()
+            except Exception as error:
+                raise RuntimeError(
+                    f"cannot download {MODEL_NAME} into {chroma_cache_dir()} ({error}); "
+                    "set MEMORY_API_EMBEDDING_MODEL_DIR to a folder holding model.onnx and "
+                    "tokenizer.json"
+                ) from error
+        missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+        if missing:
+            raise RuntimeError(
+                f"embedding model not found: {directory} (from {source}) lacks "
+                f"{', '.join(missing)}; set MEMORY_API_EMBEDDING_MODEL_DIR to the folder of "
+                f"{MODEL_NAME} (model.onnx, tokenizer.json)"
+            )
+        self._tokenizer, self._session = _load(directory, self.intra_op_threads)
+        self._inputs = {item.name for item in self._session.get_inputs()}
+        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        self.error = None
+        logger.info("embedding model %s loaded from %s", MODEL_NAME, directory)
+
+    async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self._require_ready()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._bulk, self._encode, list(texts))
+
+    async def embed_query(self, text: str) -> np.ndarray:
+        self._require_ready()
+        loop = asyncio.get_running_loop()
+        vectors = await loop.run_in_executor(self._query, self._encode, [text])
+        result: np.ndarray = vectors[0]
+        return result
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        encodings = self._tokenizer.encode_batch(texts)
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        output = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            members = order[start : start + self.batch_size]
+            batch = [encodings[i] for i in members]
+            output[members] = self._run(batch)
+        return output
+
+    def _run(self, batch: list[Any]) -> np.ndarray:
+        width = max(len(e.ids) for e in batch)
+        ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, encoding in enumerate(batch):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feed)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return normalise(pooled)
+
+    async def aclose(self) -> None:
+        self._bulk.shutdown(wait=False, cancel_futures=True)
+        self._query.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,137 @@
+"""The file side of indexing: where we may read, what we read, and how.
+
+Everything here is blocking and is called from a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from memory_api.errors import Forbidden, InvalidInput
+
+SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "__pycache__", "node_modules"})
+BINARY_SNIFF_BYTES = 8192
+MiB = 1024 * 1024
+
+
+def _inside(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def resolve_directory(directory: str, roots: Sequence[Path]) -> Path:
+    """The real path of ``directory`` (symlinks and ``..`` resolved), if it lies inside a root.
+
+    Containment is checked before anything under the directory is touched; a relative path is
+    taken from the server's working directory.
+    """
+    resolved = Path(directory).expanduser().resolve(strict=False)
+    if not _inside(resolved, roots):
+        allowed = ", ".join(str(root) for root in roots)
+        raise Forbidden(
+            f"directory {directory!r} is outside the allowed index roots "
+            f"(MEMORY_API_INDEX_ROOTS): {allowed}"
+        )
+    if not resolved.exists():
+        raise InvalidInput(f"directory {directory!r} does not exist")
+    if not resolved.is_dir():
+        raise InvalidInput(f"{directory!r} is not a directory")
+    return resolved
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: Path  # absolute, symlinks resolved
+    rel_path: str  # posix path relative to the indexed directory: the stable document key
+    size: int
+    extension: str  # lower-case, with the dot
+
+
+def scan_files(
+    directory: Path, extensions: Collection[str], roots: Sequence[Path]
+) -> Iterator[FileEntry]:
+    """Files below ``directory`` with one of ``extensions``, in a stable order.
+
+    Symlinks are followed only when their target stays inside ``roots``; each real directory is
+    visited once, so symlink loops end.
+    """
+    visited: set[Path] = set()
+    pending = [directory]
+    while pending:
+        current = pending.pop()
+        real = current.resolve()
+        if real in visited or not _inside(real, roots):
+            continue
+        visited.add(real)
+        try:
+            children = sorted(os.scandir(current), key=lambda item: item.name)
+        except OSError:
+            continue
+        subdirectories = []
+        for child in children:
+            if child.name in SKIPPED_DIRECTORIES:
+                continue
+            path = Path(child.path)
+            try:
+                if child.is_dir(follow_symlinks=True):
+                    subdirectories.append(path)
+                    continue
+                if not child.is_file(follow_symlinks=True):
+                    continue
+                extension = path.suffix.lower()
+                if extension not in extensions:
+                    continue
+                target = path.resolve() if child.is_symlink() else path
+                if not _inside(target, roots):
+                    continue
+                size = target.stat().st_size
+            except OSError:
+                continue
+            rel = path.relative_to(directory).as_posix()
+            yield FileEntry(path=target, rel_path=rel, size=size, extension=extension)
+        pending.extend(reversed(subdirectories))
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    entry: FileEntry
+    text: str
+    content_hash: str  # sha256 of the raw bytes
+
+
+class SkippedFile(Exception):
+    """A file that is not indexed, with the reason reported to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _mib(size: int) -> str:
+    return f"{size / MiB:.1f} MiB"
+
+
+def read_file(entry: FileEntry, max_bytes: int) -> LoadedFile:
+    if entry.size > max_bytes:
+        raise SkippedFile(f"file too large ({_mib(entry.size)} > {_mib(max_bytes)} limit)")
+    try:
+        data = entry.path.read_bytes()
+    except OSError as error:
+        raise SkippedFile(f"unreadable: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise SkippedFile(f"file too large ({_mib(len(data))} > {_mib(max_bytes)} limit)")
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        raise SkippedFile("binary file")
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return LoadedFile(entry=entry, text=text, content_hash=hashlib.sha256(data).hexdigest())
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

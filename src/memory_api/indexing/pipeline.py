@@ -1,0 +1,288 @@
+"""Index a directory into a collection: exact, incremental, and overlapped.
+
+Three stages run at once so the embedder is the only bottleneck:
+  prepare (worker thread: hash, read, split)  ->  embed (embedder's thread)  ->  write (Chroma + DB)
+
+Write order per file keeps the database the system of record and makes a crash converge: stale
+vectors are deleted and new ones upserted under deterministic ids *before* the database commit; a
+crash before the commit leaves the old hash in the database, so the next run redoes the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memory_api.db.columns import utcnow
+from memory_api.db.session import Database
+from memory_api.documents.metadata import chunk_metadata
+from memory_api.documents.repository import (
+    DocumentRepository,
+    NewChunk,
+    NewDocument,
+    StoredDocument,
+)
+from memory_api.embeddings.base import Embedder
+from memory_api.indexing.files import FileEntry, SkippedFile, hash_file, read_file, scan_files
+from memory_api.indexing.splitter import Splitter
+from memory_api.settings import Settings
+from memory_api.vectorstore.chroma import VectorStore
+
+ProgressCallback = Callable[[int, str], None]
+PREPARE_BATCH_FILES = 64
+EMBED_BATCH_CHUNKS = 64
+QUEUE_DEPTH = 4
+MAX_REPORTED_FAILURES = 1000
+
+
+def chunk_id(collection: str, source_path: str, position: int) -> str:
+    """Deterministic, so re-running an interrupted job overwrites instead of duplicating."""
+    digest = hashlib.sha256(f"{collection}\0{source_path}".encode()).hexdigest()[:32]
+    return f"{digest}-{position}"
+
+
+@dataclass
+class FileWork:
+    entry: FileEntry
+    document: NewDocument
+    stored: StoredDocument | None
+    vectors: np.ndarray | None = None
+
+
+@dataclass
+class Tally:
+    files_seen: int = 0
+    indexed: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    failed: int = 0
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    failed_files: list[dict[str, str]] = field(default_factory=list)
+
+    def fail(self, path: str, reason: str) -> None:
+        self.failed += 1
+        if len(self.failed_files) < MAX_REPORTED_FAILURES:
+            self.failed_files.append({"path": path, "reason": reason})
+
+
+class IndexingPipeline:
+    """Runs one directory-indexing job; stateless between runs."""
+
+    def __init__(
+        self, database: Database, embedder: Embedder, store: VectorStore, settings: Settings
+    ) -> None:
+        self.database = database
+        self.embedder = embedder
+        self.store = store
+        self.settings = settings
+        self.splitter = Splitter(settings.chunk_size, settings.chunk_overlap)
+
+    async def run(
+        self,
+        collection: str,
+        directory: Path,
+        extensions: Sequence[str],
+        force: bool,
+        report: ProgressCallback,
+    ) -> dict[str, Any]:
+        started = time.monotonic()
+        await self.store.ensure_collection(
+            collection, model=self.embedder.name, dimension=self.embedder.dimension
+        )
+        roots = self.settings.resolved_index_roots
+        report(0, f"Scanning {directory}")
+        entries = await asyncio.to_thread(
+            lambda: list(scan_files(directory, set(extensions), roots))
+        )
+        async with self.database.unit_of_work() as session:
+            stored = await DocumentRepository(session).under_directory(collection, str(directory))
+        tally = Tally(files_seen=len(entries))
+        total = max(len(entries), 1)
+        done = 0
+
+        def advance(count: int, what: str) -> None:
+            nonlocal done
+            done += count
+            report(min(99, done * 100 // total), f"{what}: {done}/{len(entries)} files")
+
+        prepared: asyncio.Queue[list[FileWork] | None] = asyncio.Queue(QUEUE_DEPTH)
+        embedded: asyncio.Queue[list[FileWork] | None] = asyncio.Queue(QUEUE_DEPTH)
+        stale: list[StoredDocument] = []
+
+        async def prepare() -> None:
+            for start in range(0, len(entries), PREPARE_BATCH_FILES):
+                batch = entries[start : start + PREPARE_BATCH_FILES]
+                works, unchanged, failures = await asyncio.to_thread(
+                    self._prepare, collection, batch, stored, force
+                )
+                tally.skipped += unchanged
+                for entry, reason in failures:
+                    tally.fail(entry.rel_path, reason)
+                    if entry.path.as_posix() in stored:
+                        stale.append(stored[entry.path.as_posix()])
+                advance(unchanged + len(failures), "Checked")
+                if works:
+                    await prepared.put(works)
+            await prepared.put(None)
+
+        async def embed() -> None:
+            pending: list[FileWork] = []
+            while (works := await prepared.get()) is not None:
+                pending.extend(works)
+                if sum(len(w.document.chunks) for w in pending) >= EMBED_BATCH_CHUNKS:
+                    await embedded.put(await self._embed(pending))
+                    pending = []
+            if pending:
+                await embedded.put(await self._embed(pending))
+            await embedded.put(None)
+
+        async def write() -> None:
+            while (works := await embedded.get()) is not None:
+                await self._write(collection, works, tally)
+                advance(len(works), "Indexed")
+
+        await _run_stages(prepare(), embed(), write())
+
+        seen = {entry.path.as_posix() for entry in entries}
+        gone = await asyncio.to_thread(
+            lambda: [
+                doc for path, doc in stored.items() if path not in seen and not Path(path).is_file()
+            ]
+        )
+        stale.extend(gone)
+        if stale:
+            tally.chunks_deleted += await self._delete(collection, stale)
+            tally.deleted += len(gone)
+        return {
+            **{k: v for k, v in tally.__dict__.items() if k != "failed_files"},
+            "failed_files": tally.failed_files,
+            "directory": str(directory),
+            "collection": collection,
+            "duration_seconds": round(time.monotonic() - started, 3),
+        }
+
+    def _prepare(
+        self,
+        collection: str,
+        entries: Sequence[FileEntry],
+        stored: dict[str, StoredDocument],
+        force: bool,
+    ) -> tuple[list[FileWork], int, list[tuple[FileEntry, str]]]:
+        """Blocking: hash every file, and read + split the changed ones."""
+        works: list[FileWork] = []
+        unchanged = 0
+        failures: list[tuple[FileEntry, str]] = []
+        for entry in entries:
+            key = entry.path.as_posix()
+            previous = stored.get(key)
+            try:
+                if (
+                    previous is not None
+                    and not force
+                    and entry.size <= self.settings.max_file_bytes
+                    and hash_file(entry.path) == previous.content_hash
+                ):
+                    unchanged += 1
+                    continue
+                loaded = read_file(entry, self.settings.max_file_bytes)
+            except SkippedFile as skipped:
+                failures.append((entry, skipped.reason))
+                continue
+            texts = self.splitter.split(loaded.text, entry.extension)
+            chunks = [
+                NewChunk(
+                    id=chunk_id(collection, key, position),
+                    position=position,
+                    text=text,
+                    text_hash=hashlib.sha256(text.encode()).hexdigest(),
+                )
+                for position, text in enumerate(texts)
+            ]
+            document = NewDocument(
+                source_path=key,
+                extension=entry.extension,
+                content_hash=loaded.content_hash,
+                size_bytes=entry.size,
+                metadata={"relative_path": entry.rel_path},
+                chunks=chunks,
+            )
+            works.append(FileWork(entry=entry, document=document, stored=previous))
+        return works, unchanged, failures
+
+    async def _embed(self, works: list[FileWork]) -> list[FileWork]:
+        texts = [chunk.text for work in works for chunk in work.document.chunks]
+        vectors = await self.embedder.embed_documents(texts)
+        offset = 0
+        for work in works:
+            count = len(work.document.chunks)
+            work.vectors = vectors[offset : offset + count]
+            offset += count
+        return works
+
+    async def _write(self, collection: str, works: list[FileWork], tally: Tally) -> None:
+        new_ids = {chunk.id for work in works for chunk in work.document.chunks}
+        previous_ids = await self._chunk_ids([w.stored for w in works if w.stored is not None])
+        obsolete = [chunk for chunk in previous_ids if chunk not in new_ids]
+        await self.store.delete(collection, obsolete)
+        with_chunks = [work for work in works if work.document.chunks]
+        if with_chunks:
+            await self.store.upsert(
+                collection,
+                ids=[chunk.id for work in with_chunks for chunk in work.document.chunks],
+                embeddings=np.concatenate(
+                    [work.vectors for work in with_chunks if work.vectors is not None]
+                ),
+                documents=[chunk.text for work in with_chunks for chunk in work.document.chunks],
+                metadatas=[
+                    chunk_metadata(
+                        source=work.document.source_path,
+                        relative_path=work.entry.rel_path,
+                        extension=work.entry.extension,
+                        chunk_index=chunk.position,
+                        collection=collection,
+                    )
+                    for work in with_chunks
+                    for chunk in work.document.chunks
+                ],
+            )
+        async with self.database.unit_of_work() as session:
+            await DocumentRepository(session).replace(
+                collection, [work.document for work in works], self.embedder.name, utcnow()
+            )
+        tally.indexed += len(works)
+        tally.chunks_written += len(new_ids)
+        tally.chunks_deleted += len(obsolete)
+
+    async def _chunk_ids(self, documents: Sequence[StoredDocument]) -> list[str]:
+        if not documents:
+            return []
+        async with self.database.unit_of_work() as session:
+            return await DocumentRepository(session).chunk_ids([doc.id for doc in documents])
+
+    async def _delete(self, collection: str, documents: Sequence[StoredDocument]) -> int:
+        ids = await self._chunk_ids(documents)
+        await self.store.delete(collection, ids)
+        async with self.database.unit_of_work() as session:
+            await DocumentRepository(session).delete([doc.id for doc in documents])
+        return len(ids)
+
+
+async def _run_stages(*stages: Any) -> None:
+    """Run the stages together; the first failure cancels the others and propagates as itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for stage in stages:
+                group.create_task(stage)
+    except BaseExceptionGroup as failure:
+        first: BaseException = failure
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None

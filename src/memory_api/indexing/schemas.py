@@ -1,0 +1,50 @@
+"""Bodies of the indexing endpoints (the seed's contract)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+_EXTENSION = re.compile(r"^\.[a-z0-9_+-]{1,20}$")
+JobStatus = Literal["pending", "in_progress", "completed", "failed"]
+
+
+class IndexFilesRequest(BaseModel):
+    directory: str | None = Field(
+        None,
+        max_length=4096,
+        description=(
+            "Directory to index, inside one of MEMORY_API_INDEX_ROOTS (symlinks resolved). "
+            "Defaults to the first index root."
+        ),
+    )
+    file_extensions: list[str] = Field(default=[".md", ".txt", ".py"], min_length=1, max_length=100)
+    force_reindex: bool = Field(False, description="Re-embed every file, even unchanged ones.")
+
+    @field_validator("file_extensions")
+    @classmethod
+    def _normalise(cls, values: list[str]) -> list[str]:
+        normalised = []
+        for value in values:
+            extension = value.strip().lower()
+            extension = extension if extension.startswith(".") else f".{extension}"
+            if not _EXTENSION.match(extension):
+                raise ValueError(f"invalid file extension {value!r}")
+            normalised.append(extension)
+        return sorted(set(normalised))
+
+
+class IndexTaskStartResponse(BaseModel):
+    message: str
+    task_id: str
+    status_url: str
+
+
+class IndexTaskStatusResponse(BaseModel):
+    task_id: str
+    status: JobStatus | Literal["not_found"]
+    progress: int = Field(0, ge=0, le=100)
+    details: str = ""
+    result: dict[str, Any] | None = None

@@ -1,0 +1,159 @@
+"""The background worker: claims job rows, runs them, keeps their lease alive.
+
+Every API process runs one (started in the lifespan). A job whose process dies keeps a stale
+heartbeat; after ``job_lease_seconds`` any worker takes it up again, and after
+``MAX_ATTEMPTS`` such deaths it is failed with a clear reason, so no job stays in progress.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from memory_api.db.columns import utcnow
+from memory_api.db.session import Database
+from memory_api.errors import MemoryAPIError
+from memory_api.indexing.models import IndexJob
+from memory_api.indexing.repository import COMPLETED, FAILED, JobRepository
+
+logger = logging.getLogger("memory_api.worker")
+
+MAX_ATTEMPTS = 3
+JobRunner = Callable[[IndexJob, Callable[[int, str], None]], Awaitable[dict[str, Any]]]
+
+
+class JobWorker:
+    def __init__(
+        self,
+        database: Database,
+        runner: JobRunner,
+        *,
+        lease_seconds: float,
+        poll_interval: float,
+    ) -> None:
+        self.database = database
+        self.runner = runner
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_interval = poll_interval
+        self.heartbeat_interval = max(0.2, lease_seconds / 6)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="memory-api-job-worker")
+
+    def notify(self) -> None:
+        """A job was just created in this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        failures = 0
+        while True:
+            try:
+                job = await self._claim()
+                failures = 0
+            except Exception as error:  # database down: back off, never die
+                failures += 1
+                logger.warning("job worker cannot claim jobs: %s", error)
+                await asyncio.sleep(min(30.0, self.poll_interval * 2**failures))
+                continue
+            if job is None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                self._wake.clear()
+                continue
+            await self._execute(job)
+
+    async def _claim(self) -> IndexJob | None:
+        async with self.database.unit_of_work() as session:
+            jobs = JobRepository(session)
+            now = utcnow()
+            await jobs.fail_abandoned(now, self.lease, MAX_ATTEMPTS)
+            return await jobs.claim(self.worker_id, now, self.lease)
+
+    async def _execute(self, job: IndexJob) -> None:
+        progress: dict[str, Any] = {"progress": job.progress, "details": "Started"}
+
+        def report(value: int, details: str) -> None:
+            progress.update(progress=value, details=details)
+
+        logger.info("job %s started (attempt %d)", job.id, job.attempts)
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, progress))
+        try:
+            result = await self.runner(job, report)
+        except asyncio.CancelledError:
+            heartbeat.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._release(job.id))
+            raise
+        except MemoryAPIError as error:
+            await self._finish(job.id, FAILED, f"Failed: {error.detail}", None, heartbeat)
+        except Exception as error:
+            logger.exception("job %s crashed", job.id)
+            reason = f"Failed: {type(error).__name__}: {error}"
+            await self._finish(job.id, FAILED, reason, None, heartbeat)
+        else:
+            details = (
+                f"Indexed {result['indexed']} files, skipped {result['skipped']} unchanged, "
+                f"deleted {result['deleted']}, {result['failed']} failed"
+            )
+            await self._finish(job.id, COMPLETED, details, result, heartbeat)
+
+    async def _heartbeat(self, job_id: str, progress: dict[str, Any]) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                async with self.database.unit_of_work() as session:
+                    await JobRepository(session).heartbeat(
+                        job_id, self.worker_id, progress["progress"], progress["details"], utcnow()
+                    )
+            except Exception as error:
+                logger.warning("heartbeat of job %s failed: %s", job_id, error)
+
+    async def _finish(
+        self,
+        job_id: str,
+        status: str,
+        details: str,
+        result: dict[str, Any] | None,
+        heartbeat: asyncio.Task[None],
+    ) -> None:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        for attempt in range(5):
+            try:
+                async with self.database.unit_of_work() as session:
+                    await JobRepository(session).finish(
+                        job_id,
+                        self.worker_id,
+                        status=status,
+                        details=details,
+                        result=result,
+                        now=utcnow(),
+                    )
+                logger.info("job %s %s: %s", job_id, status, details)
+                return
+            except Exception as error:
+                logger.warning("cannot record the end of job %s: %s", job_id, error)
+                await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
+        # The lease will expire and another attempt will run the (idempotent) job again.
+
+    async def _release(self, job_id: str) -> None:
+        async with self.database.unit_of_work() as session:
+            await JobRepository(session).release(job_id, self.worker_id)

@@ -1,0 +1,1 @@
+"""Helpers for tests of memory_api and of applications built on it."""

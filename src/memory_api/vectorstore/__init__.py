@@ -1,0 +1,1 @@
+"""The one adapter over Chroma: embedded persistent client or a Chroma server."""

@@ -1,0 +1,259 @@
+"""Every Chroma call goes through ``VectorStore``.
+
+Chroma's Python clients are synchronous, so each call runs in a worker thread. Connection
+failures become ``VectorStoreUnavailable`` (503) and the client is rebuilt on the next call, so
+the service recovers by itself when a Chroma server comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import chromadb
+import httpx
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
+
+from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
+from memory_api.settings import Settings
+
+logger = logging.getLogger("memory_api.vectorstore")
+T = TypeVar("T")
+ID_PAGE = 10_000
+_CONNECTION_ERRORS = (httpx.TransportError, ConnectionError, OSError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    id: str
+    document: str
+    metadata: dict[str, Any]
+    distance: float  # cosine distance: similarity = 1 - distance
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    if isinstance(error, _CONNECTION_ERRORS):
+        return True
+    # HttpClient reports an unreachable server as a ValueError at construction time.
+    return isinstance(error, ValueError) and "Could not connect" in str(error)
+
+
+class VectorStore:
+    def __init__(
+        self,
+        client_factory: Callable[[], ClientAPI],
+        *,
+        description: str,
+        batch_size: int | None = None,
+    ) -> None:
+        self._factory = client_factory
+        self.description = description
+        self._batch_size = batch_size
+        self._client: ClientAPI | None = None
+        self._collections: dict[str, Collection] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> VectorStore:
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if settings.chroma_host:
+            host, port, ssl = settings.chroma_host, settings.chroma_port, settings.chroma_ssl
+            return cls(
+                lambda: chromadb.HttpClient(
+                    host=host, port=port, ssl=ssl, settings=chroma_settings
+                ),
+                description=f"Chroma server at {host}:{port}",
+            )
+        path = settings.chroma_path
+        return cls(
+            lambda: chromadb.PersistentClient(path=str(path), settings=chroma_settings),
+            description=f"embedded Chroma in {path}",
+        )
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def _get_client(self) -> ClientAPI:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    async def _call(self, work: Callable[[], T]) -> T:
+        try:
+            return await asyncio.to_thread(work)
+        except (EmbeddingModelMismatch, InvalidFilter):
+            raise
+        except Exception as error:
+            if _is_connection_error(error):
+                self._client = None
+                self._collections.clear()
+                raise VectorStoreUnavailable(
+                    f"Vector store unavailable: {self.description} ({type(error).__name__})"
+                ) from error
+            raise
+
+    def _collection(self, name: str) -> Collection | None:
+        if name not in self._collections:
+            try:
+                self._collections[name] = self._get_client().get_collection(
+                    name, embedding_function=None
+                )
+            except NotFoundError:
+                return None
+        return self._collections[name]
+
+    def _with_collection(self, name: str, work: Callable[[Collection], T], missing: T) -> T:
+        """Run ``work`` on the collection; refetch once if another process recreated it."""
+        for attempt in range(2):
+            collection = self._collection(name)
+            if collection is None:
+                return missing
+            try:
+                return work(collection)
+            except NotFoundError:
+                self._collections.pop(name, None)
+                if attempt:
+                    return missing
+        return missing
+
+    def _max_batch(self) -> int:
+        if self._batch_size is None:
+            self._batch_size = int(self._get_client().get_max_batch_size())
+        return self._batch_size
+
+    # --- API -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            await self._call(self._get_client)
+        except VectorStoreUnavailable as error:
+            logger.warning("%s; will retry on the next request", error.detail)
+
+    async def heartbeat(self) -> None:
+        await self._call(lambda: self._get_client().heartbeat())
+
+    async def ensure_collection(self, name: str, *, model: str, dimension: int) -> None:
+        """Create ``name`` (cosine) recording ``model``, or refuse if it holds another model."""
+
+        def work() -> None:
+            collection = self._get_client().get_or_create_collection(
+                name,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": model, "embedding_dimension": dimension},
+                embedding_function=None,
+            )
+            self._collections[name] = collection
+            recorded = collection.metadata or {}
+            theirs = (recorded.get("embedding_model"), recorded.get("embedding_dimension"))
+            if theirs != (None, None) and theirs != (model, dimension):
+                raise EmbeddingModelMismatch(
+                    f"Collection '{name}' was built with embedding model {theirs[0]} "
+                    f"({theirs[1]} dimensions), but the configured model is {model} "
+                    f"({dimension} dimensions). Use another collection "
+                    "(MEMORY_API_COLLECTION_NAME) or configure the original model."
+                )
+
+        await self._call(work)
+
+    async def collection_info(self, name: str) -> dict[str, Any] | None:
+        def work() -> dict[str, Any] | None:
+            collection = self._collection(name)
+            return None if collection is None else dict(collection.metadata or {})
+
+        return await self._call(work)
+
+    async def upsert(
+        self,
+        name: str,
+        ids: Sequence[str],
+        embeddings: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        def work() -> None:
+            collection = self._collection(name)
+            if collection is None:
+                raise NotFoundError(f"Collection {name} does not exist")
+            step = self._max_batch()
+            for start in range(0, len(ids), step):
+                end = start + step
+                collection.upsert(
+                    ids=list(ids[start:end]),
+                    embeddings=embeddings[start:end],
+                    documents=list(documents[start:end]),
+                    metadatas=list(metadatas[start:end]),
+                )
+
+        if ids:
+            await self._call(work)
+
+    async def delete(self, name: str, ids: Sequence[str]) -> None:
+        def work(collection: Collection) -> None:
+            step = self._max_batch()
+            for start in range(0, len(ids), step):
+                collection.delete(ids=list(ids[start : start + step]))
+
+        if ids:
+            await self._call(lambda: self._with_collection(name, work, None))
+
+    async def query(
+        self, name: str, embedding: np.ndarray, top_k: int, where: dict[str, Any] | None = None
+    ) -> list[VectorHit]:
+        def work(collection: Collection) -> list[VectorHit]:
+            try:
+                result = collection.query(
+                    query_embeddings=[embedding],
+                    n_results=top_k,
+                    where=where,
+                    include=["documents", "metadatas", "distances"],
+                )
+            except (InvalidArgumentError, ValueError) as error:
+                if _is_connection_error(error):
+                    raise
+                raise InvalidFilter(f"Invalid filter_metadata: {error}") from None
+            documents = (result["documents"] or [[]])[0]
+            metadatas = (result["metadatas"] or [[]])[0]
+            distances = (result["distances"] or [[]])[0]
+            return [
+                VectorHit(id=i, document=d or "", metadata=dict(m or {}), distance=float(x))
+                for i, d, m, x in zip(
+                    result["ids"][0], documents, metadatas, distances, strict=True
+                )
+            ]
+
+        return await self._call(lambda: self._with_collection(name, work, []))
+
+    async def count(self, name: str) -> int:
+        return await self._call(lambda: self._with_collection(name, lambda c: c.count(), 0))
+
+    async def ids(self, name: str) -> set[str]:
+        def work(collection: Collection) -> set[str]:
+            found: set[str] = set()
+            offset = 0
+            while True:
+                page = collection.get(include=[], limit=ID_PAGE, offset=offset)["ids"]
+                found.update(page)
+                if len(page) < ID_PAGE:
+                    return found
+                offset += ID_PAGE
+
+        return await self._call(lambda: self._with_collection(name, work, set()))
+
+    async def delete_collection(self, name: str) -> None:
+        def work() -> None:
+            self._collections.pop(name, None)
+            with contextlib.suppress(NotFoundError):
+                self._get_client().delete_collection(name)
+
+        await self._call(work)
+
+    async def aclose(self) -> None:
+        self._collections.clear()
+        self._client = None
+
+
+__all__ = ["ChromaError", "VectorHit", "VectorStore"]

@@ -1,0 +1,90 @@
+"""Indexing input: roots, bad files, unknown jobs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def lt_overrides() -> dict[str, Any]:
+    return {"max_file_bytes": 4096}
+
+
+async def test_bad_files_never_fail_the_job(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    (docs / "good.md").write_text("A perfectly normal document about gardening and roses.")
+    (docs / "binary.txt").write_bytes(b"\x00\x01\x02 binary payload" * 10)
+    (docs / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me br\xfbl\xe9e recipe".encode("latin-1"))
+    (docs / "huge.md").write_text("x" * 10_000)
+    job = await index()
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert result["indexed"] == 2
+    assert result["failed"] == 2
+    reasons = {item["path"]: item["reason"] for item in result["failed_files"]}
+    assert "binary" in reasons["binary.txt"]
+    assert "large" in reasons["huge.md"]
+    response = await lt_client.post("/rag_query", json={"query": "dessert recipe", "top_k": 1})
+    assert "\ufffd" in response.json()["results"][0]["content"]
+
+
+async def test_directory_outside_roots_is_refused(
+    lt_client: httpx.AsyncClient, docs: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "key.md").write_text("secret")
+    os.symlink(outside, docs / "link")
+    for directory in ("/etc", str(docs / ".." / "secret"), str(docs / "link"), str(outside)):
+        response = await lt_client.post("/index_files", json={"directory": directory})
+        assert response.status_code == 403, (directory, response.text)
+        assert "MEMORY_API_INDEX_ROOTS" in response.json()["detail"]
+    stats = (await lt_client.get("/rag_stats")).json()
+    assert stats["jobs"]["pending"] == 0
+
+
+async def test_missing_directory_and_bad_extensions(
+    lt_client: httpx.AsyncClient, docs: Path
+) -> None:
+    response = await lt_client.post("/index_files", json={"directory": str(docs / "nope")})
+    assert response.status_code == 422
+    assert "does not exist" in response.json()["detail"]
+    response = await lt_client.post(
+        "/index_files", json={"directory": str(docs), "file_extensions": ["../x"]}
+    )
+    assert response.status_code == 422
+
+
+async def test_extensions_are_normalised(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    (docs / "a.MD").write_text("Upper-case extension document about owls.")
+    job = await index(file_extensions=["md"])
+    assert job["result"]["indexed"] == 1
+
+
+async def test_unknown_task_is_404_not_found(lt_client: httpx.AsyncClient) -> None:
+    response = await lt_client.get("/index_status/does-not-exist")
+    assert response.status_code == 404
+    body = response.json()
+    assert body["status"] == "not_found"
+    assert body["task_id"] == "does-not-exist"
+
+
+async def test_symlinked_file_pointing_outside_is_not_read(
+    lt_client: httpx.AsyncClient, docs: Path, tmp_path: Path, index: Any
+) -> None:
+    secret = tmp_path / "outside.md"
+    secret.write_text("The launch code is swordfish.")
+    os.symlink(secret, docs / "innocent.md")
+    (docs / "real.md").write_text("Real content about mountains.")
+    job = await index()
+    assert job["result"]["indexed"] == 1
+    results = (await lt_client.post("/rag_query", json={"query": "launch code"})).json()["results"]
+    assert all("swordfish" not in r["content"] for r in results)

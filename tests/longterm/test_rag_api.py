@@ -1,0 +1,175 @@
+"""Index, query, re-index and stats through the HTTP API, on both backend pairs, real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from memory_api.documents.repository import DocumentRepository
+
+CATS = (
+    "# Cats\n\nDomestic cats are small carnivorous mammals. They purr when content, "
+    "sleep most of the day and were kept in ancient Egypt to hunt mice in grain stores.\n"
+)
+BONDS = (
+    "Government bonds are debt securities. When central banks raise interest rates, "
+    "existing bond prices fall because new bonds pay higher coupons.\n"
+)
+BREAD = (
+    "To bake sourdough bread, feed the starter, mix flour and water, let the dough "
+    "ferment overnight, shape it and bake it in a hot dutch oven.\n"
+)
+CODE = (
+    "def fibonacci(n: int) -> int:\n"
+    '    """Return the n-th Fibonacci number iteratively."""\n'
+    "    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+)
+
+
+def write_corpus(docs: Path) -> None:
+    (docs / "animals").mkdir()
+    (docs / "animals" / "cats.md").write_text(CATS)
+    (docs / "finance.txt").write_text(BONDS)
+    (docs / "bread.md").write_text(BREAD)
+    (docs / "fib.py").write_text(CODE)
+    (docs / "ignored.rst").write_text(CATS)
+
+
+async def consistency(app: FastAPI) -> tuple[set[str], set[str]]:
+    """Chunk ids in the database and vector ids in Chroma, for the test's collection."""
+    resources = app.state.resources
+    collection = resources.settings.collection_name
+    async with resources.database.unit_of_work() as session:
+        in_db = await DocumentRepository(session).all_chunk_ids(collection)
+    return in_db, await resources.store.ids(collection)
+
+
+async def query(client: httpx.AsyncClient, text: str, **extra: Any) -> list[dict[str, Any]]:
+    response = await client.post("/rag_query", json={"query": text, **extra})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["query"] == text
+    assert body["execution_time_ms"] >= 0
+    results: list[dict[str, Any]] = body["results"]
+    return results
+
+
+async def test_semantic_query_finds_the_right_document(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    write_corpus(docs)
+    job = await index()
+    assert job["status"] == "completed", job
+    assert job["progress"] == 100
+    result = job["result"]
+    assert (result["indexed"], result["skipped"], result["deleted"], result["failed"]) == (
+        4,
+        0,
+        0,
+        0,
+    )
+    assert result["chunks_written"] >= 4
+
+    # Different wording from the text: no shared keyword with the cats document.
+    results = await query(lt_client, "Which pet makes a rumbling noise when it is happy?", top_k=3)
+    assert len(results) == 3
+    top = results[0]
+    assert top["metadata"]["source"].endswith("animals/cats.md")
+    assert top["metadata"]["chunk_index"] == 0
+    assert top["metadata"]["collection"]
+    assert "purr" in top["content"]
+    scores = [r["similarity_score"] for r in results]
+    assert scores == sorted(scores, reverse=True)
+    assert 0 < scores[0] <= 1.0001
+    assert scores[0] - scores[1] > 0.05
+
+    results = await query(lt_client, "what happens to fixed income when rates go up", top_k=1)
+    assert results[0]["metadata"]["source"].endswith("finance.txt")
+
+
+async def test_reindex_is_incremental_and_exact(
+    lt_client: httpx.AsyncClient, lt_app: FastAPI, docs: Path, index: Any
+) -> None:
+    write_corpus(docs)
+    (docs / "long.md").write_text(
+        "\n\n".join(f"Paragraph {i}. " + "word " * 150 for i in range(12))
+    )
+    first = await index()
+    assert first["status"] == "completed"
+    in_db, in_chroma = await consistency(lt_app)
+    assert in_db == in_chroma and len(in_db) == first["result"]["chunks_written"]
+
+    again = await index()
+    assert again["result"]["skipped"] == 5
+    assert again["result"]["indexed"] == 0
+    assert again["result"]["chunks_written"] == 0
+
+    # Shrink one file (fewer chunks), delete one, add one.
+    (docs / "long.md").write_text("Paragraph zero only, about lighthouses and ships.")
+    (docs / "finance.txt").unlink()
+    (docs / "tea.txt").write_text("Green tea is steamed or pan-fired to stop oxidation.")
+    third = await index()
+    result = third["result"]
+    assert (result["indexed"], result["deleted"], result["skipped"]) == (2, 1, 3)
+    assert result["chunks_deleted"] >= first["result"]["chunks_written"] - in_db.__len__() + 12
+
+    in_db, in_chroma = await consistency(lt_app)
+    assert in_db == in_chroma, (in_db - in_chroma, in_chroma - in_db)
+    sources = {r["metadata"]["source"] for r in await query(lt_client, "bond prices", top_k=20)}
+    assert not any(s.endswith("finance.txt") for s in sources)
+    contents = [r["content"] for r in await query(lt_client, "Paragraph 7", top_k=20)]
+    assert not any("Paragraph 7." in c for c in contents), "a stale chunk survived"
+
+    forced = await index(force_reindex=True)
+    assert forced["result"]["indexed"] == 5
+    assert forced["result"]["skipped"] == 0
+    in_db2, in_chroma2 = await consistency(lt_app)
+    assert in_db2 == in_chroma2 == in_db
+
+
+async def test_rag_stats(lt_client: httpx.AsyncClient, docs: Path, index: Any) -> None:
+    empty = (await lt_client.get("/rag_stats")).json()
+    assert empty["documents"] == 0 and empty["chunks"] == 0
+    assert empty["last_indexed_at"] is None
+    write_corpus(docs)
+    await index()
+    stats = (await lt_client.get("/rag_stats")).json()
+    assert stats["documents"] == 4
+    assert stats["chunks"] == stats["vectors"] >= 4
+    assert stats["embedding_model"] == "all-MiniLM-L6-v2"
+    assert stats["embedding_dimension"] == 384
+    assert set(stats["by_extension"]) == {".md", ".py", ".txt"}
+    assert stats["by_extension"][".md"]["documents"] == 2
+    assert stats["jobs"]["completed"] >= 1
+    assert set(stats["jobs"]) == {"pending", "in_progress", "completed", "failed"}
+    assert stats["last_indexed_at"].endswith(("+00:00", "Z"))
+
+
+async def test_query_filters_and_bounds(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    assert await query(lt_client, "anything at all") == []  # empty collection
+    write_corpus(docs)
+    await index()
+    only_py = await query(lt_client, "animals", filter_metadata={"extension": ".py"}, top_k=5)
+    assert only_py and all(r["metadata"]["extension"] == ".py" for r in only_py)
+    for bad in (
+        {"top_k": 0},
+        {"top_k": 21},
+        {"query": ""},
+        {"filter_metadata": {"$bogus": 1}},
+        {"filter_metadata": {"a": {"$gt": [1, 2]}}},
+        {"filter_metadata": "x"},
+    ):
+        response = await lt_client.post("/rag_query", json={"query": "cats", **bad})
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["detail"]
+
+
+async def test_health_names_every_dependency(lt_client: httpx.AsyncClient) -> None:
+    body = (await lt_client.get("/health")).json()
+    assert body["status"] == "ok"
+    assert set(body["services"]) == {"database", "vector_store", "embedding_model"}

@@ -1,0 +1,103 @@
+"""API keys: every route but /livez needs one; constant-time check; OpenAPI declares it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from memory_api.settings import Settings
+from memory_api.testing.server import ServerProcess
+
+KEYS = ["first-key-0123456789", "second-key-9876543210"]
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"api_keys": ",".join(KEYS)}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_requests_without_a_valid_key_get_401(client: httpx.AsyncClient) -> None:
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"X-API-Key": "wrong"},
+        {"Authorization": f"Basic {KEYS[0]}"},
+        {"Authorization": "Bearer "},
+    ):
+        for method, path in (
+            ("GET", "/sessions"),
+            ("GET", "/state/a"),
+            ("GET", "/health"),
+            ("POST", "/rag_query"),
+            ("GET", "/rag_stats"),
+            ("GET", "/openapi.json"),
+            ("GET", "/nope"),
+        ):
+            response = await client.request(method, path, headers=headers)
+            assert response.status_code == 401, (headers, path)
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert response.json() == {"detail": "Missing or invalid API key"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_either_header_and_any_key_is_accepted(client: httpx.AsyncClient) -> None:
+    for headers in (
+        {"Authorization": f"Bearer {KEYS[0]}"},
+        {"authorization": f"bearer {KEYS[1]}"},
+        {"X-API-Key": KEYS[1]},
+    ):
+        response = await client.post("/state/a", json={"state_data": {}}, headers=headers)
+        assert response.status_code == 201, headers
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_liveness_needs_no_key(client: httpx.AsyncClient) -> None:
+    response = await client.get("/livez")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_openapi_declares_the_schemes(client: httpx.AsyncClient) -> None:
+    response = await client.get("/openapi.json", headers={"X-API-Key": KEYS[0]})
+    document = response.json()
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["bearer"] == {"type": "http", "scheme": "bearer"}
+    assert schemes["apiKey"]["name"] == "X-API-Key"
+    assert document["security"] == [{"bearer": []}, {"apiKey": []}]
+
+
+async def test_keys_file_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    keys_file = tmp_path / "keys"
+    keys_file.write_text("alpha-key\n\nbeta-key\n")
+    monkeypatch.setenv("MEMORY_API_API_KEYS", f"@{keys_file}")
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.api_key_values == ["alpha-key", "beta-key"]
+    assert "alpha-key" not in repr(settings)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_keys_never_logged(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await client.get("/sessions", headers={"Authorization": f"Bearer {KEYS[0]}"})
+    await client.get("/sessions", headers={"Authorization": "Bearer not-a-key-xyz"})
+    await client.post(
+        "/state/s", json={"state_data": {"secret": "hunter2"}}, headers={"X-API-Key": KEYS[0]}
+    )
+    text = caplog.text
+    assert caplog.records, "nothing was logged at all"
+    assert KEYS[0] not in text and "not-a-key-xyz" not in text and "hunter2" not in text
+
+
+def test_non_loopback_without_keys_is_refused(tmp_path: Path) -> None:
+    env = ServerProcess.base_env(tmp_path)
+    server = ServerProcess(env, tmp_path / "log", "--host", "0.0.0.0")
+    with pytest.raises(RuntimeError, match="MEMORY_API_API_KEYS"):
+        server.start()
