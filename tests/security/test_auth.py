@@ -85,7 +85,8 @@ async def test_keys_file_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 async def test_keys_never_logged(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    # Our loggers at their most verbose; libraries stay at WARNING as in logging_config().
+    caplog.set_level(logging.DEBUG, logger="memory_api")
     await client.get("/sessions", headers={"Authorization": f"Bearer {KEYS[0]}"})
     await client.get("/sessions", headers={"Authorization": "Bearer not-a-key-xyz"})
     await client.post(
