@@ -24,7 +24,8 @@ wanted="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   echo "==> installing memory-api${EXTRAS:+[$EXTRAS]} into $VENV" >&2
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT${EXTRAS:+[$EXTRAS]}"
+  # pip warns about every missing local mirror folder; keep the log readable.
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT${EXTRAS:+[$EXTRAS]}" 2> >(grep -v "^WARNING: Location" >&2)
   echo "$wanted" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

@@ -1,0 +1,1 @@
+"""Benchmarks: one command each, ratios measured within one run (see BENCHMARKS.md)."""
