@@ -90,3 +90,42 @@ async def test_body_at_limit_is_accepted(client: httpx.AsyncClient) -> None:
         "/state/s", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 201
+
+
+async def test_nan_and_infinity_are_malformed_json(client: httpx.AsyncClient) -> None:
+    for literal in (b"NaN", b"Infinity", b"-Infinity"):
+        body = b'{"state_data": {"x": ' + literal + b"}}"
+        response = await client.post(
+            "/state/s", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 422, literal
+        assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_invalid_utf8_is_malformed_json(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/state/s",
+        content=b'{"state_data": {"x": "\xff\xfe"}}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_nul_characters_round_trip(client: httpx.AsyncClient) -> None:
+    state = {"key\u0000": "value\u0000with nul", "list": ["\u0000"], "emoji": "\U0001f600"}
+    assert (await client.post("/state/nul", json={"state_data": state})).status_code == 201
+    assert (await client.get("/state/nul")).json()["state_data"] == state
+
+
+async def test_wrong_method_lists_allowed_ones(client: httpx.AsyncClient) -> None:
+    response = await client.request("PUT", "/state/s", json={"state_data": {}})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, POST"
+
+
+async def test_strict_types_in_bodies(client: httpx.AsyncClient) -> None:
+    response = await client.post("/index_files", json={"force_reindex": 0})
+    assert response.status_code == 422
+    response = await client.post("/rag_query", json={"query": "x", "top_k": "5"})
+    assert response.status_code == 422

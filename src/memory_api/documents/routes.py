@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from memory_api.documents.schemas import RAGQueryRequest, RAGQueryResponse, RAGStatsResponse
 from memory_api.documents.service import QueryServiceDep, StatsServiceDep
+from memory_api.http.routing import JSONRoute
+from memory_api.http.schemas import error_responses
 
-router = APIRouter(tags=["long-term memory"])
+router = APIRouter(tags=["long-term memory"], route_class=JSONRoute)
 
-QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The collection was built with another embedding model"},
-    422: {"description": "Invalid request or metadata filter"},
-    503: {"description": "Vector store or embedding model unavailable"},
-}
+QUERY_ERRORS = error_responses(
+    409,
+    413,
+    422,
+    503,
+    d409="The collection was built with another embedding model",
+    d422="Invalid request or metadata filter",
+    d503="Vector store or embedding model unavailable",
+)
 
 
 @router.post("/rag_query", summary="Semantic search over indexed documents", responses=QUERY_ERRORS)
@@ -23,6 +27,10 @@ async def rag_query(body: RAGQueryRequest, service: QueryServiceDep) -> RAGQuery
     return await service.query(body)
 
 
-@router.get("/rag_stats", summary="Documents, chunks, model and jobs of the collection")
+@router.get(
+    "/rag_stats",
+    summary="Documents, chunks, model and jobs of the collection",
+    responses=error_responses(503),
+)
 async def rag_stats(service: StatsServiceDep) -> RAGStatsResponse:
     return await service.stats()

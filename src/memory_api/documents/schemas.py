@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RAGQueryRequest(BaseModel):
+    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess.
+    model_config = ConfigDict(strict=True)
+
     query: str = Field(min_length=1, max_length=10_000, description="Text to search for.")
     top_k: int = Field(5, ge=1, le=20, description="Number of results.")
     filter_metadata: dict[str, Any] | None = Field(

@@ -7,8 +7,9 @@ from fastapi.responses import JSONResponse
 
 from memory_api.health.schemas import HealthResponse
 from memory_api.health.service import check_all
+from memory_api.http.routing import JSONRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=JSONRoute)
 
 
 @router.get(

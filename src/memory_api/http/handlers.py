@@ -6,6 +6,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from memory_api.errors import MemoryAPIError, Unavailable
 
@@ -22,6 +24,36 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path accepts (Starlette names only the first matching route's)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    status, headers = error.status_code, dict(error.headers or {})
+    detail: object = error.detail
+    if status == 400:
+        # FastAPI answers 400 for a body it cannot decode (e.g. invalid UTF-8); like any other
+        # malformed JSON it is a validation error of the request.
+        status = 422
+        detail = [{"type": "json_invalid", "loc": ["body"], "msg": "Body is not valid UTF-8 JSON"}]
+    if status == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
+
+
 async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
@@ -29,4 +61,5 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MemoryAPIError, _domain_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

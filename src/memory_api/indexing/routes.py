@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, BackgroundTasks, Request, status
 from fastapi.responses import JSONResponse
 
+from memory_api.http.routing import JSONRoute
+from memory_api.http.schemas import error_responses
 from memory_api.indexing.schemas import (
     IndexFilesRequest,
     IndexTaskStartResponse,
@@ -15,14 +17,19 @@ from memory_api.indexing.schemas import (
 from memory_api.indexing.service import IndexingServiceDep
 from memory_api.resources import ResourcesDep
 
-router = APIRouter(tags=["indexing"])
+router = APIRouter(tags=["indexing"], route_class=JSONRoute)
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Directory outside MEMORY_API_INDEX_ROOTS"},
-    409: {"description": "The collection was built with another embedding model"},
-    422: {"description": "Invalid request or directory that does not exist"},
-    503: {"description": "Vector store or embedding model unavailable"},
-}
+ERRORS = error_responses(
+    403,
+    409,
+    413,
+    422,
+    503,
+    d403="Directory outside MEMORY_API_INDEX_ROOTS",
+    d409="The collection was built with another embedding model",
+    d422="Invalid request, or a directory that does not exist",
+    d503="Database, vector store or embedding model unavailable",
+)
 
 
 @router.post(
@@ -54,7 +61,10 @@ async def index_files(
     name="get_indexing_status",
     summary="Status and progress of an indexing job",
     response_model=IndexTaskStatusResponse,
-    responses={404: {"model": IndexTaskStatusResponse, "description": "Unknown task id"}},
+    responses={
+        404: {"model": IndexTaskStatusResponse, "description": "Unknown task id"},
+        **error_responses(503),
+    },
 )
 async def index_status(task_id: str, service: IndexingServiceDep) -> Any:
     found = await service.status(task_id[:64])

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 _EXTENSION = re.compile(r"^\.[a-z0-9_+-]{1,20}$")
 JobStatus = Literal["pending", "in_progress", "completed", "failed"]
 
 
 class IndexFilesRequest(BaseModel):
+    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess.
+    model_config = ConfigDict(strict=True)
+
     directory: str | None = Field(
         None,
         max_length=4096,
@@ -20,8 +23,20 @@ class IndexFilesRequest(BaseModel):
             "Defaults to the first index root."
         ),
     )
-    file_extensions: list[str] = Field(default=[".md", ".txt", ".py"], min_length=1, max_length=100)
+    file_extensions: list[Annotated[str, Field(pattern=r"^\.?[A-Za-z0-9_+-]{1,20}$")]] = Field(
+        default=[".md", ".txt", ".py"],
+        min_length=1,
+        max_length=100,
+        description='File name endings to index, with or without the dot: ".md" or "md".',
+    )
     force_reindex: bool = Field(False, description="Re-embed every file, even unchanged ones.")
+
+    @field_validator("directory")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("a path cannot contain the NUL character")
+        return value
 
     @field_validator("file_extensions")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
@@ -19,7 +19,8 @@ class SessionState(Base):
     __tablename__ = "session_states"
 
     session_id: Mapped[str] = mapped_column(String(SESSION_ID_MAX_LENGTH), primary_key=True)
-    state_data: Mapped[dict[str, Any]]
+    # JSON, not JSONB: the exact document the client sent (JSONB cannot hold "\u0000").
+    state_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

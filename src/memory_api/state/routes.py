@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
+from memory_api.http.routing import JSONRoute
+from memory_api.http.schemas import error_responses
 from memory_api.state.schemas import (
     SESSION_ID_PATTERN,
     SESSION_ID_RULE,
@@ -15,18 +17,21 @@ from memory_api.state.schemas import (
 )
 from memory_api.state.service import StateServiceDep
 
-router = APIRouter(tags=["short-term memory"])
+router = APIRouter(tags=["short-term memory"], route_class=JSONRoute)
 
 SessionId = Annotated[
     str, Path(pattern=SESSION_ID_PATTERN, description=f"Session id: {SESSION_ID_RULE}.")
 ]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Session not found"}}
+MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside SQL integers
+NOT_FOUND = error_responses(404, 422, 503, d404="Session not found")
+WRITE_ERRORS = error_responses(413, 422, 503)
 
 
 @router.post(
     "/state/{session_id}",
     status_code=status.HTTP_201_CREATED,
     summary="Store (create or replace) a session's state",
+    responses=WRITE_ERRORS,
 )
 async def store_state(
     session_id: SessionId, body: StateStoreRequest, service: StateServiceDep
@@ -51,10 +56,14 @@ async def delete_state(session_id: SessionId, service: StateServiceDep) -> Respo
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/sessions", summary="List sessions, most recently updated first")
+@router.get(
+    "/sessions",
+    summary="List sessions, most recently updated first",
+    responses=error_responses(422, 503),
+)
 async def list_sessions(
     service: StateServiceDep,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[StateRetrieveResponse]:
     return await service.list(skip, limit)

@@ -12,6 +12,9 @@ SESSION_ID_RULE = "1 to 256 characters from A-Z a-z 0-9 . _ : @ -"
 
 
 class StateStoreRequest(BaseModel):
+    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess.
+    model_config = ConfigDict(strict=True)
+
     state_data: dict[str, Any] = Field(
         description="The session's state: any JSON object (for example a LangGraph graph state)."
     )

@@ -1,0 +1,38 @@
+"""Error bodies, for the OpenAPI document: every error is ``{"detail": ...}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+
+
+class ValidationErrorResponse(BaseModel):
+    """FastAPI's list of field errors, or one sentence for errors found past parsing."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_DESCRIPTIONS = {
+    401: "Missing or invalid API key",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Request body too large",
+    422: "Invalid request",
+    503: "A dependency is unavailable; retry later",
+}
+
+
+def error_responses(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: ``error_responses(404, 422, d404="Session not found")``."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        model = ValidationErrorResponse if code == 422 else ErrorResponse
+        text = descriptions.get(f"d{code}", _DESCRIPTIONS[code])
+        responses[code] = {"model": model, "description": text}
+    return responses
