@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
+    # `serve` logs through uvicorn's config; one-shot commands report in one line on error.
+    logging.basicConfig(level=logging.CRITICAL)
     result: int = args.handler(args)
     return result
 

@@ -56,3 +56,16 @@ def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
         assert response.status_code == 201
         assert httpx.get(f"{server.url}/state/cli").json()["state_data"] == {"ok": True}
     assert (tmp_path / "data" / "memory.db").exists()
+
+
+def test_embedded_chroma_refuses_several_workers(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [CLI, "serve", "--workers", "2"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "MEMORY_API_CHROMA_HOST" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,127 @@
+"""The local all-MiniLM-L6-v2 runner, against the real model."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from memory_api.embeddings.local import LocalEmbedder
+from memory_api.errors import EmbeddingUnavailable
+
+REPO = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SENTENCES = [
+    "The cat sat on the mat.",
+    "A feline was resting on the rug.",
+    "Quarterly revenue grew by twelve percent.",
+    "def add(a, b):\n    return a + b",
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    path = Path(
+        os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
+        or REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
+    )
+    if not (path / "model.onnx").is_file():
+        if IN_CI:
+            pytest.fail(f"embedding model not found in {path}", pytrace=False)
+        pytest.skip(f"embedding model not found in {path}")
+    return path
+
+
+@pytest.fixture
+async def embedder(model_dir: Path) -> LocalEmbedder:
+    local = LocalEmbedder(model_dir, batch_size=8)
+    await local.start()
+    assert local.error is None
+    return local
+
+
+async def test_matches_chromas_own_runner(
+    embedder: LocalEmbedder, model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    shutil.copytree(model_dir, tmp_path / "onnx")
+    monkeypatch.setattr(ONNXMiniLM_L6_V2, "DOWNLOAD_PATH", tmp_path)
+    reference = np.asarray(ONNXMiniLM_L6_V2()(SENTENCES), dtype=np.float32)
+    ours = await embedder.embed_documents(SENTENCES)
+    assert ours.shape == (4, 384)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, reference, atol=1e-5)
+
+
+async def test_dynamic_padding_does_not_change_vectors(embedder: LocalEmbedder) -> None:
+    alone = await embedder.embed_query("short query")
+    long_texts = ["a much longer text " * 40, "another long passage about many things " * 20]
+    batch = await embedder.embed_documents([long_texts[0], "short query", long_texts[1]])
+    np.testing.assert_allclose(batch[1], alone, atol=1e-5)
+
+
+async def test_long_text_is_truncated_not_rejected(embedder: LocalEmbedder) -> None:
+    very_long = "word " * 5000
+    vector = (await embedder.embed_documents([very_long]))[0]
+    truncated = (await embedder.embed_documents(["word " * 300]))[0]
+    np.testing.assert_allclose(vector, truncated, atol=1e-5)  # both cut at 256 tokens
+
+
+async def test_semantics_and_normalisation(embedder: LocalEmbedder) -> None:
+    vectors = await embedder.embed_documents(SENTENCES)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 1] > similarity[0, 2] + 0.2
+    assert (await embedder.embed_documents([])).shape == (0, 384)
+
+
+async def test_event_loop_keeps_running_while_embedding(embedder: LocalEmbedder) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    task = asyncio.create_task(ticker())
+    await embedder.embed_documents(["some text to embed " * 40] * 48)
+    task.cancel()
+    assert ticks >= 5
+
+
+async def test_missing_model_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    missing = LocalEmbedder(tmp_path / "nowhere")
+    await missing.start()  # must not raise
+    assert missing.error is not None
+    assert str(tmp_path / "nowhere") in missing.error
+    assert "MEMORY_API_EMBEDDING_MODEL_DIR" in missing.error
+    with pytest.raises(EmbeddingUnavailable):
+        await missing.embed_query("x")
+    with pytest.raises(EmbeddingUnavailable):
+        await missing.embed_documents(["x"])
+
+
+async def test_download_path_is_chromas(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without a model dir, the model comes from Chroma's cache, downloaded as Chroma does."""
+    from chromadb.utils.embedding_functions import onnx_mini_lm_l6_v2 as chroma_onnx
+
+    calls: list[str] = []
+
+    def fake_download(self: object, url: str, fname: str, chunk_size: int = 1024) -> None:
+        calls.append(url)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(chroma_onnx.ONNXMiniLM_L6_V2, "DOWNLOAD_PATH", tmp_path / "cache")
+    monkeypatch.setattr(chroma_onnx.ONNXMiniLM_L6_V2, "_download", fake_download)
+    embedder = LocalEmbedder(None)
+    await embedder.start()
+    assert calls == [chroma_onnx.ONNXMiniLM_L6_V2.MODEL_DOWNLOAD_URL]
+    assert embedder.error is not None
+    assert "cannot download" in embedder.error
+    assert "MEMORY_API_EMBEDDING_MODEL_DIR" in embedder.error

@@ -1,0 +1,63 @@
+"""`memory-api check [--repair]`: drift between the database and Chroma, and its repair."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi import FastAPI
+
+from memory_api.documents.consistency import check
+from memory_api.settings import Settings
+from memory_api.testing.server import ServerProcess, cli_path
+
+
+async def test_drift_is_reported_and_repaired(lt_app: FastAPI, docs: Path, index: Any) -> None:
+    for i in range(3):
+        (docs / f"n{i}.md").write_text(f"Note {i} about the {['sea', 'sky', 'soil'][i]}.")
+    assert (await index())["status"] == "completed"
+    resources = lt_app.state.resources
+    name = resources.settings.collection_name
+    assert (await check(resources, name)).consistent
+
+    ids = sorted(await resources.store.ids(name))
+    await resources.store.delete(name, ids[:1])
+    orphan = np.ones((1, 384), dtype=np.float32) / np.sqrt(384)
+    await resources.store.upsert(name, ["orphan-1"], orphan, ["stray"], [{"source": "none"}])
+
+    report = await check(resources, name)
+    assert not report.consistent
+    assert report.vectors_without_chunk == ["orphan-1"]
+    assert report.chunks_without_vector == ids[:1]
+
+    repaired = await check(resources, name, repair=True)
+    assert repaired.repaired
+    after = await check(resources, name)
+    assert after.consistent and after.chunks == after.vectors == 3
+
+
+@pytest.mark.parametrize("stack", ["sqlite-embedded"], indirect=True)
+def test_check_command_exit_codes(lt_settings: Settings, tmp_path: Path) -> None:
+    env = ServerProcess.base_env(
+        tmp_path,
+        MEMORY_API_DATA_DIR=str(lt_settings.data_dir),
+        MEMORY_API_COLLECTION_NAME=lt_settings.collection_name,
+        MEMORY_API_EMBEDDING_MODEL_DIR=str(lt_settings.embedding_model_dir),
+    )
+    result = subprocess.run(
+        [cli_path(), "check"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["consistent"] is True
+
+    env["MEMORY_API_EMBEDDING_MODEL_DIR"] = str(tmp_path / "missing")
+    result = subprocess.run(
+        [cli_path(), "check"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert result.stderr.startswith("memory-api: check failed:")
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,151 @@
+"""One conformance suite for the Chroma adapter, embedded and against a real `chroma run`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
+from memory_api.settings import Settings
+from memory_api.testing.chroma_server import ChromaServer, run_chroma_server
+from memory_api.vectorstore.chroma import VectorStore
+
+DIM = 8
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    with run_chroma_server(tmp_path_factory.mktemp("chroma")) as running:
+        yield running
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    options: dict[str, Any] = {"data_dir": tmp_path}
+    if request.param == "server":
+        running: ChromaServer = request.getfixturevalue("server")
+        options.update(chroma_host=running.host, chroma_port=running.port)
+    return Settings(_env_file=None, **options)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def store(store_settings: Settings) -> VectorStore:
+    vector_store = VectorStore.from_settings(store_settings)
+    await vector_store.start()
+    return vector_store
+
+
+@pytest.fixture
+def name() -> str:
+    return f"c-{uuid.uuid4().hex[:10]}"
+
+
+def unit(angle_degrees: float) -> np.ndarray:
+    vector = np.zeros(DIM, dtype=np.float32)
+    vector[0], vector[1] = np.cos(np.radians(angle_degrees)), np.sin(np.radians(angle_degrees))
+    return vector
+
+
+async def fill(store: VectorStore, name: str, angles: list[float]) -> None:
+    await store.ensure_collection(name, model="m", dimension=DIM)
+    await store.upsert(
+        name,
+        ids=[f"id{a:g}" for a in angles],
+        embeddings=np.stack([unit(a) for a in angles]),
+        documents=[f"doc at {a:g} degrees" for a in angles],
+        metadatas=[{"angle": a, "even": int(a) % 20 == 0} for a in angles],
+    )
+
+
+async def test_cosine_round_trip_and_order(store: VectorStore, name: str) -> None:
+    await fill(store, name, [0, 10, 60, 90, 180])
+    hits = await store.query(name, unit(0), top_k=3)
+    assert [h.id for h in hits] == ["id0", "id10", "id60"]
+    for hit, angle in zip(hits, [0, 10, 60], strict=True):
+        assert hit.distance == pytest.approx(1 - np.cos(np.radians(angle)), abs=1e-4)
+        assert hit.document == f"doc at {angle} degrees"
+        assert hit.metadata["angle"] == angle
+
+
+async def test_filters(store: VectorStore, name: str) -> None:
+    await fill(store, name, [0, 10, 20, 40])
+    hits = await store.query(name, unit(0), top_k=5, where={"even": True})
+    assert {h.id for h in hits} == {"id0", "id20", "id40"}
+    for bad in ({"$bogus": 1}, {"angle": {"$gt": [1, 2]}}, {}):
+        with pytest.raises(InvalidFilter):
+            await store.query(name, unit(0), top_k=1, where=bad)
+
+
+async def test_missing_or_empty_collection(store: VectorStore, name: str) -> None:
+    assert await store.query(name, unit(0), top_k=3) == []
+    assert await store.count(name) == 0
+    assert await store.ids(name) == set()
+    assert await store.collection_info(name) is None
+    await store.ensure_collection(name, model="m", dimension=DIM)
+    assert await store.query(name, unit(0), top_k=3) == []
+    assert await store.collection_info(name) == {"embedding_model": "m", "embedding_dimension": DIM}
+
+
+async def test_model_mismatch_names_both(store: VectorStore, name: str) -> None:
+    await store.ensure_collection(name, model="model-a", dimension=DIM)
+    await store.ensure_collection(name, model="model-a", dimension=DIM)  # same: fine
+    with pytest.raises(EmbeddingModelMismatch) as caught:
+        await store.ensure_collection(name, model="model-b", dimension=16)
+    assert "model-a" in caught.value.detail and "model-b" in caught.value.detail
+
+
+async def test_batches_deletes_and_paging(store_settings: Settings, name: str) -> None:
+    store = VectorStore.from_settings(store_settings)
+    store._batch_size = 7  # force several batches per call
+    await store.ensure_collection(name, model="m", dimension=DIM)
+    ids = [f"v{i}" for i in range(50)]
+    vectors = np.random.default_rng(1).standard_normal((50, DIM)).astype(np.float32)
+    await store.upsert(name, ids, vectors, ids, [{"i": i} for i in range(50)])
+    assert await store.count(name) == 50
+    await store.delete(name, [*ids[:23], "never-existed"])
+    assert await store.ids(name) == set(ids[23:])
+    assert await store.count(name) == 27
+
+
+async def test_deleted_collection_is_seen_by_a_cached_handle(
+    store: VectorStore, store_settings: Settings, name: str
+) -> None:
+    await fill(store, name, [0, 10])
+    other = VectorStore.from_settings(store_settings)  # like another process
+    await other.delete_collection(name)
+    assert await store.query(name, unit(0), top_k=2) == []
+
+
+async def test_server_outage_and_recovery(tmp_path: Path, name: str) -> None:
+    server = ChromaServer(tmp_path / "own")
+    server.start()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, chroma_host=server.host, chroma_port=server.port
+    )
+    store = VectorStore.from_settings(settings)
+    await store.start()
+    await fill(store, name, [0, 30])
+    server.stop()
+    with pytest.raises(VectorStoreUnavailable, match=f"{server.host}:{server.port}"):
+        await store.heartbeat()
+    with pytest.raises(VectorStoreUnavailable):
+        await store.query(name, unit(0), top_k=1)
+    server.start()  # same port, same data
+    await store.heartbeat()
+    assert [h.id for h in await store.query(name, unit(0), top_k=1)] == ["id0"]
+    server.stop()
+
+
+async def test_start_does_not_raise_when_server_is_down(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=9
+    )
+    store = VectorStore.from_settings(settings)
+    await store.start()
+    with pytest.raises(VectorStoreUnavailable):
+        await store.heartbeat()
