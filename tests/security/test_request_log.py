@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
+
+from memory_api.http.request_log import RequestIdFilter
 
 
 def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
@@ -34,3 +37,23 @@ async def test_request_id_round_trip_and_log_line(
     assert first["status"] == 404
     assert isinstance(first["duration_ms"], float)
     assert lines[1]["request_id"] == generated.headers["x-request-id"]
+
+
+@pytest.fixture
+def settings_overrides(tmp_path: Path) -> dict[str, object]:
+    return {"embedding_model_dir": tmp_path / "no-model"}  # so /rag_query fails with 503
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_errors_are_logged_with_the_request_id(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="memory_api")
+    caplog.handler.addFilter(RequestIdFilter())
+    response = await client.post(
+        "/rag_query", json={"query": "x"}, headers={"X-Request-ID": "err-42"}
+    )
+    assert response.status_code == 503
+    errors = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "memory_api"]
+    assert errors, "the 503 was not logged"
+    assert all(getattr(r, "request_id", None) == "err-42" for r in errors)
