@@ -1,0 +1,59 @@
+"""The built wheel carries the migrations: `memory-api migrate` works from an installed package."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_wheel_ships_migrations_and_migrates(tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheel = next(tmp_path.glob("memory_api-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in (
+        "memory_api/db/migrations/env.py",
+        "memory_api/db/migrations/script.py.mako",
+        "memory_api/db/migrations/versions/0001_session_states.py",
+        "memory_api/db/migrations/versions/0002_documents_chunks_jobs.py",
+    ):
+        assert required in names
+
+    installed = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(installed)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMORY_API_")}
+    env.update(PYTHONPATH=str(installed), MEMORY_API_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import memory_api.cli as c, sys; print(c.__file__); sys.exit(c.main(['migrate']))",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(str(installed))  # the wheel's code, not the source tree
+    assert (tmp_path / "data" / "memory.db").exists()
