@@ -88,3 +88,20 @@ async def test_symlinked_file_pointing_outside_is_not_read(
     assert job["result"]["indexed"] == 1
     results = (await lt_client.post("/rag_query", json={"query": "launch code"})).json()["results"]
     assert all("swordfish" not in r["content"] for r in results)
+
+
+async def test_symlink_alias_inside_the_root(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    (docs / "real.md").write_text("Real content about rivers.")
+    os.symlink(docs / "real.md", docs / "alias.md")
+    job = await index()
+    assert job["status"] == "completed", job
+    assert job["result"]["indexed"] == 2
+    again = await index()
+    assert again["result"]["skipped"] == 2
+    sources = {
+        r["metadata"]["source"]
+        for r in (await lt_client.post("/rag_query", json={"query": "rivers"})).json()["results"]
+    }
+    assert sources == {str(docs / "real.md"), str(docs / "alias.md")}

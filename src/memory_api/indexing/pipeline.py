@@ -42,6 +42,12 @@ QUEUE_DEPTH = 4
 MAX_REPORTED_FAILURES = 1000
 
 
+def source_key(directory: Path, entry: FileEntry) -> str:
+    """A document is the file as seen in the indexed directory: a symlink alias is its own
+    document (its target may be indexed too), identified by the link's path."""
+    return (directory / entry.rel_path).as_posix()
+
+
 def chunk_id(collection: str, source_path: str, position: int) -> str:
     """Deterministic, so re-running an interrupted job overwrites instead of duplicating."""
     digest = hashlib.sha256(f"{collection}\0{source_path}".encode()).hexdigest()[:32]
@@ -104,6 +110,7 @@ class IndexingPipeline:
         )
         async with self.database.unit_of_work() as session:
             stored = await DocumentRepository(session).under_directory(collection, str(directory))
+        keys = {entry: source_key(directory, entry) for entry in entries}
         tally = Tally(files_seen=len(entries))
         total = max(len(entries), 1)
         done = 0
@@ -121,13 +128,13 @@ class IndexingPipeline:
             for start in range(0, len(entries), PREPARE_BATCH_FILES):
                 batch = entries[start : start + PREPARE_BATCH_FILES]
                 works, unchanged, failures = await asyncio.to_thread(
-                    self._prepare, collection, batch, stored, force
+                    self._prepare, collection, batch, keys, stored, force
                 )
                 tally.skipped += unchanged
                 for entry, reason in failures:
                     tally.fail(entry.rel_path, reason)
-                    if entry.path.as_posix() in stored:
-                        stale.append(stored[entry.path.as_posix()])
+                    if keys[entry] in stored:
+                        stale.append(stored[keys[entry]])
                 advance(unchanged + len(failures), "Checked")
                 if works:
                     await prepared.put(works)
@@ -135,11 +142,14 @@ class IndexingPipeline:
 
         async def embed() -> None:
             pending: list[FileWork] = []
+            chunks = 0
             while (works := await prepared.get()) is not None:
-                pending.extend(works)
-                if sum(len(w.document.chunks) for w in pending) >= EMBED_BATCH_CHUNKS:
-                    await embedded.put(await self._embed(pending))
-                    pending = []
+                for work in works:  # batches of about EMBED_BATCH_CHUNKS, across files
+                    pending.append(work)
+                    chunks += len(work.document.chunks)
+                    if chunks >= EMBED_BATCH_CHUNKS:
+                        await embedded.put(await self._embed(pending))
+                        pending, chunks = [], 0
             if pending:
                 await embedded.put(await self._embed(pending))
             await embedded.put(None)
@@ -151,7 +161,7 @@ class IndexingPipeline:
 
         await _run_stages(prepare(), embed(), write())
 
-        seen = {entry.path.as_posix() for entry in entries}
+        seen = set(keys.values())
         gone = await asyncio.to_thread(
             lambda: [
                 doc for path, doc in stored.items() if path not in seen and not Path(path).is_file()
@@ -173,6 +183,7 @@ class IndexingPipeline:
         self,
         collection: str,
         entries: Sequence[FileEntry],
+        keys: dict[FileEntry, str],
         stored: dict[str, StoredDocument],
         force: bool,
     ) -> tuple[list[FileWork], int, list[tuple[FileEntry, str]]]:
@@ -181,7 +192,7 @@ class IndexingPipeline:
         unchanged = 0
         failures: list[tuple[FileEntry, str]] = []
         for entry in entries:
-            key = entry.path.as_posix()
+            key = keys[entry]
             previous = stored.get(key)
             try:
                 if (
