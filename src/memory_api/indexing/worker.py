@@ -42,7 +42,8 @@ class JobWorker:
         self.runner = runner
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
-        self.heartbeat_interval = max(0.2, lease_seconds / 6)
+        # Often enough for live progress, and several beats per lease.
+        self.heartbeat_interval = min(1.0, lease_seconds / 6)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
