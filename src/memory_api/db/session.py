@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from memory_api.db.errors import translate_connect_errors, translate_disconnects
 
@@ -19,6 +19,13 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        # One statement is atomic by itself: on PostgreSQL skip the BEGIN/COMMIT round trips.
+        # SQLite keeps its IMMEDIATE transaction, which is what queues concurrent writers.
+        self._statement_engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
 
     @property
     def dialect(self) -> str:
@@ -35,6 +42,19 @@ class Database:
             with translate_disconnects():
                 yield session
                 await session.commit()
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for work that is one SQL statement (hot paths: session state)."""
+        with translate_connect_errors():
+            connection = await self._statement_engine.connect()
+        try:
+            with translate_disconnects():
+                yield connection
+                if connection.in_transaction():
+                    await connection.commit()
+        finally:
+            await connection.close()
 
     async def ping(self) -> None:
         with translate_connect_errors():
@@ -60,5 +80,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A single-statement connection, released (and committed) before the response is sent."""
+    async with get_database(request).single_statement() as connection:
+        yield connection
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
+ConnectionDep = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

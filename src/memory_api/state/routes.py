@@ -17,6 +17,7 @@ from memory_api.state.schemas import (
 )
 from memory_api.state.service import StateServiceDep
 
+JSON = "application/json"
 router = APIRouter(tags=["short-term memory"], route_class=JSONRoute)
 
 SessionId = Annotated[
@@ -40,9 +41,14 @@ async def store_state(
     return StateStoreResponse(session_id=session_id)
 
 
-@router.get("/state/{session_id}", summary="Read a session's state", responses=NOT_FOUND)
-async def retrieve_state(session_id: SessionId, service: StateServiceDep) -> StateRetrieveResponse:
-    return await service.retrieve(session_id)
+@router.get(
+    "/state/{session_id}",
+    summary="Read a session's state",
+    response_model=StateRetrieveResponse,
+    responses=NOT_FOUND,
+)
+async def retrieve_state(session_id: SessionId, service: StateServiceDep) -> Response:
+    return Response(await service.retrieve(session_id), media_type=JSON)
 
 
 @router.delete(
@@ -58,6 +64,7 @@ async def delete_state(session_id: SessionId, service: StateServiceDep) -> Respo
 
 @router.get(
     "/sessions",
+    response_model=list[StateRetrieveResponse],
     summary="List sessions, most recently updated first",
     responses=error_responses(422, 503),
 )
@@ -65,5 +72,5 @@ async def list_sessions(
     service: StateServiceDep,
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[StateRetrieveResponse]:
-    return await service.list(skip, limit)
+) -> Response:
+    return Response(await service.list(skip, limit), media_type=JSON)

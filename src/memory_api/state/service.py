@@ -1,46 +1,68 @@
-"""Session state use cases."""
+"""Session state use cases. Reads come back as ready-to-send JSON bytes."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends
 
 from memory_api.db.columns import utcnow
-from memory_api.db.session import SessionDep
+from memory_api.db.session import ConnectionDep
 from memory_api.errors import NotFound
-from memory_api.state.repository import StateRepository
-from memory_api.state.schemas import StateRetrieveResponse
+from memory_api.state.repository import StateRepository, StateStore, StoredState
+from memory_api.state.repository_asyncpg import AsyncpgStateRepository
+
+_TIME = orjson.OPT_UTC_Z
 
 
 class SessionNotFound(NotFound):
     default_detail = "Session not found"
 
 
+def render(state: StoredState) -> bytes:
+    """The ``StateRetrieveResponse`` JSON, with the stored document spliced in unparsed."""
+    return b"".join(
+        (
+            b'{"session_id":',
+            orjson.dumps(state.session_id),
+            b',"state_data":',
+            state.state_json.encode(),
+            b',"created_at":',
+            orjson.dumps(state.created_at, option=_TIME),
+            b',"updated_at":',
+            orjson.dumps(state.updated_at, option=_TIME),
+            b"}",
+        )
+    )
+
+
 class StateService:
-    def __init__(self, repository: StateRepository) -> None:
+    def __init__(self, repository: StateStore) -> None:
         self.repository = repository
 
     async def store(self, session_id: str, state_data: dict[str, Any]) -> None:
         await self.repository.upsert(session_id, state_data, utcnow())
 
-    async def retrieve(self, session_id: str) -> StateRetrieveResponse:
-        row = await self.repository.get(session_id)
-        if row is None:
+    async def retrieve(self, session_id: str) -> bytes:
+        state = await self.repository.get(session_id)
+        if state is None:
             raise SessionNotFound()
-        return StateRetrieveResponse.model_validate(row)
+        return render(state)
 
     async def delete(self, session_id: str) -> None:
         if not await self.repository.delete(session_id):
             raise SessionNotFound()
 
-    async def list(self, skip: int, limit: int) -> list[StateRetrieveResponse]:
-        rows = await self.repository.list(skip, limit)
-        return [StateRetrieveResponse.model_validate(row) for row in rows]
+    async def list(self, skip: int, limit: int) -> bytes:
+        states = await self.repository.list(skip, limit)
+        return b"[" + b",".join(render(state) for state in states) + b"]"
 
 
-def get_state_service(session: SessionDep) -> StateService:
-    return StateService(StateRepository(session))
+def get_state_service(connection: ConnectionDep) -> StateService:
+    if connection.dialect.name == "postgresql":
+        return StateService(AsyncpgStateRepository(connection))
+    return StateService(StateRepository(connection))
 
 
 StateServiceDep = Annotated[StateService, Depends(get_state_service)]
