@@ -1,4 +1,4 @@
-"""``memory-api`` command line: serve, migrate, check."""
+"""``memory-api`` command line: serve, migrate, check; index, query, state, stats (remote)."""
 
 from __future__ import annotations
 
@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--repair", action="store_true", help="delete orphans, rebuild missing")
     check.set_defaults(handler=cmd_check)
+
+    from memory_api.cli_remote import add_remote_commands
+
+    add_remote_commands(commands)
     return parser
 
 

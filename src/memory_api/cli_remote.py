@@ -1,0 +1,159 @@
+"""CLI commands that talk to a running server through the SDK: index, query, state, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from memory_api.client import MemoryAPIClientError, MemoryClient
+from memory_api.client._base import DEFAULT_URL
+from memory_api.indexing.schemas import IndexTaskStatusResponse
+
+Handler = Callable[[argparse.Namespace, MemoryClient], int]
+
+
+def _print_json(value: Any) -> None:
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _index(args: argparse.Namespace, client: MemoryClient) -> int:
+    extensions = args.ext or None
+    if not args.wait:
+        started = client.index(args.directory, extensions, args.force)
+        print(f"job {started.task_id} started; follow it with: curl {args.url}{started.status_url}")
+        return 0
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]indexing"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.description}"),
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("waiting", total=100)
+
+        def show(status: IndexTaskStatusResponse) -> None:
+            progress.update(bar, completed=status.progress, description=status.details)
+
+        final = client.index_and_wait(
+            args.directory, extensions, args.force, poll_interval=0.3, on_progress=show
+        )
+    print(f"{final.status}: {final.details}")
+    return 0 if final.status == "completed" else 1
+
+
+def _query(args: argparse.Namespace, client: MemoryClient) -> int:
+    answer = client.query(args.text, top_k=args.k)
+    if args.json:
+        _print_json(answer)
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(answer.results)} results in {answer.execution_time_ms:.1f} ms")
+    for column in ("score", "source", "chunk", "content"):
+        table.add_column(column, overflow="fold")
+    for result in answer.results:
+        excerpt = " ".join(result.content.split())[:200]
+        source = str(result.metadata.get("relative_path") or result.metadata.get("source", ""))
+        chunk = str(result.metadata.get("chunk_index", ""))
+        table.add_row(f"{result.similarity_score:.3f}", source, chunk, excerpt)
+    Console().print(table)
+    return 0
+
+
+def _state(args: argparse.Namespace, client: MemoryClient) -> int:
+    if args.action == "get":
+        _print_json(client.get_state(args.session_id))
+    elif args.action == "put":
+        try:
+            data = json.loads(args.data)
+        except json.JSONDecodeError as error:
+            raise MemoryAPIClientError(f"invalid JSON for the state: {error}") from None
+        if not isinstance(data, dict):
+            raise MemoryAPIClientError("the state must be a JSON object")
+        _print_json(client.put_state(args.session_id, data))
+    elif args.action == "delete":
+        client.delete_state(args.session_id)
+        print(f"deleted {args.session_id}")
+    else:
+        _print_json(client.list_sessions(args.skip, args.limit))
+    return 0
+
+
+def _stats(args: argparse.Namespace, client: MemoryClient) -> int:
+    stats = client.stats()
+    if args.json:
+        _print_json(stats)
+        return 0
+    print(
+        f"collection   {stats.collection} ({stats.embedding_model}, {stats.embedding_dimension} d)"
+    )
+    print(f"documents    {stats.documents}")
+    print(f"chunks       {stats.chunks} (vectors: {stats.vectors})")
+    print(f"last indexed {stats.last_indexed_at}")
+    for extension, counts in stats.by_extension.items():
+        print(f"  {extension:<10} {counts.documents} documents, {counts.chunks} chunks")
+    print("jobs         " + ", ".join(f"{k} {v}" for k, v in stats.jobs.items()))
+    return 0
+
+
+def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            with MemoryClient(args.url, api_key=args.api_key) as client:
+                return handler(args, client)
+        except MemoryAPIClientError as error:
+            print(f"memory-api: {error}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register index, query, state and stats on the main parser."""
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--url", default=os.environ.get("MEMORY_API_URL", DEFAULT_URL), help="server URL"
+    )
+    remote.add_argument("--api-key", default=os.environ.get("MEMORY_API_KEY"), help="API key")
+
+    index = commands.add_parser("index", parents=[remote], help="index a directory on the server")
+    index.add_argument("directory", nargs="?")
+    index.add_argument("--ext", action="append", help="file extension (repeatable)")
+    index.add_argument("--force", action="store_true", help="re-embed unchanged files too")
+    index.add_argument("--wait", action="store_true", help="show progress until the job ends")
+    index.set_defaults(handler=_run(_index))
+
+    query = commands.add_parser("query", parents=[remote], help="semantic search")
+    query.add_argument("text")
+    query.add_argument("-k", type=int, default=5, help="number of results (1-20)")
+    query.add_argument("--json", action="store_true")
+    query.set_defaults(handler=_run(_query))
+
+    state = commands.add_parser("state", parents=[remote], help="session state")
+    actions = state.add_subparsers(dest="action", required=True)
+    for action in ("get", "delete"):
+        actions.add_parser(action, parents=[remote]).add_argument("session_id")
+    put = actions.add_parser("put", parents=[remote])
+    put.add_argument("session_id")
+    put.add_argument("data", help="the state, a JSON object")
+    listing = actions.add_parser("list", parents=[remote])
+    listing.add_argument("--skip", type=int, default=0)
+    listing.add_argument("--limit", type=int, default=100)
+    state.set_defaults(handler=_run(_state))
+
+    stats = commands.add_parser("stats", parents=[remote], help="collection statistics")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=_run(_stats))

@@ -1,0 +1,116 @@
+"""``AsyncMemoryClient``: the asynchronous client (same methods, awaited)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from memory_api.client._base import FINISHED, Call, Calls, client_options, read
+from memory_api.client._exceptions import TransportError
+from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
+from memory_api.health.schemas import HealthResponse
+from memory_api.indexing.schemas import IndexTaskStartResponse, IndexTaskStatusResponse
+from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+
+T = TypeVar("T")
+
+
+class AsyncMemoryClient:
+    """Talks to a memory-api server. ``transport`` lets tests run it against an app in-process."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        options = client_options(base_url, api_key, timeout, headers)
+        self._http = httpx.AsyncClient(transport=transport, **options)
+
+    async def _send(self, call: Call[T]) -> T:
+        try:
+            response = await self._http.request(
+                call.method, call.path, json=call.json, params=call.params or None
+            )
+        except httpx.TransportError as error:
+            raise TransportError(f"{type(error).__name__}: {error}") from error
+        return read(call, response)
+
+    async def put_state(self, session_id: str, state_data: dict[str, Any]) -> StateStoreResponse:
+        return await self._send(Calls.put_state(session_id, state_data))
+
+    async def get_state(self, session_id: str) -> StateRetrieveResponse:
+        return await self._send(Calls.get_state(session_id))
+
+    async def delete_state(self, session_id: str) -> None:
+        await self._send(Calls.delete_state(session_id))
+
+    async def list_sessions(self, skip: int = 0, limit: int = 100) -> list[StateRetrieveResponse]:
+        return await self._send(Calls.list_sessions(skip, limit))
+
+    async def query(
+        self, query: str, top_k: int = 5, filter_metadata: dict[str, Any] | None = None
+    ) -> RAGQueryResponse:
+        return await self._send(Calls.query(query, top_k, filter_metadata))
+
+    async def stats(self) -> RAGStatsResponse:
+        return await self._send(Calls.stats())
+
+    async def index(
+        self,
+        directory: str | None = None,
+        file_extensions: list[str] | None = None,
+        force_reindex: bool = False,
+    ) -> IndexTaskStartResponse:
+        return await self._send(Calls.index(directory, file_extensions, force_reindex))
+
+    async def index_status(self, task_id: str) -> IndexTaskStatusResponse:
+        return await self._send(Calls.index_status(task_id))
+
+    async def health(self) -> HealthResponse:
+        return await self._send(Calls.health())
+
+    async def index_and_wait(
+        self,
+        directory: str | None = None,
+        file_extensions: list[str] | None = None,
+        force_reindex: bool = False,
+        *,
+        poll_interval: float = 0.5,
+        timeout: float | None = None,  # noqa: ASYNC109 - same signature as the sync client
+        on_progress: Callable[[IndexTaskStatusResponse], None] | None = None,
+    ) -> IndexTaskStatusResponse:
+        """Start a job and poll it until it is completed or failed."""
+        started = await self.index(directory, file_extensions, force_reindex)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            status = await self.index_status(started.task_id)
+            if on_progress is not None:
+                on_progress(status)
+            if status.status in FINISHED:
+                return status
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {started.task_id} still {status.status}")
+            await asyncio.sleep(poll_interval)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncMemoryClient:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,120 @@
+"""What both clients share: how each call is built and how each answer is read."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import TypeAdapter
+
+from memory_api.client._exceptions import error_for
+from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
+from memory_api.health.schemas import HealthResponse
+from memory_api.indexing.schemas import IndexTaskStartResponse, IndexTaskStatusResponse
+from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+
+T = TypeVar("T")
+DEFAULT_URL = "http://127.0.0.1:8001"
+FINISHED = {"completed", "failed"}
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    result: TypeAdapter[T] | None
+    json: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    ok_statuses: frozenset[int] = frozenset()  # error statuses whose body is still a result
+
+
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+STATE = _adapter(StateRetrieveResponse)
+STATES = _adapter(list[StateRetrieveResponse])
+STORED = _adapter(StateStoreResponse)
+QUERY = _adapter(RAGQueryResponse)
+STATS = _adapter(RAGStatsResponse)
+STARTED = _adapter(IndexTaskStartResponse)
+STATUS = _adapter(IndexTaskStatusResponse)
+HEALTH = _adapter(HealthResponse)
+
+
+class Calls:
+    """One factory per endpoint; the sync and async clients send what these build."""
+
+    @staticmethod
+    def put_state(session_id: str, state_data: dict[str, Any]) -> Call[StateStoreResponse]:
+        return Call("POST", f"/state/{session_id}", STORED, json={"state_data": state_data})
+
+    @staticmethod
+    def get_state(session_id: str) -> Call[StateRetrieveResponse]:
+        return Call("GET", f"/state/{session_id}", STATE)
+
+    @staticmethod
+    def delete_state(session_id: str) -> Call[None]:
+        return Call("DELETE", f"/state/{session_id}", None)
+
+    @staticmethod
+    def list_sessions(skip: int, limit: int) -> Call[list[StateRetrieveResponse]]:
+        return Call("GET", "/sessions", STATES, params={"skip": skip, "limit": limit})
+
+    @staticmethod
+    def query(
+        query: str, top_k: int, filter_metadata: dict[str, Any] | None
+    ) -> Call[RAGQueryResponse]:
+        body = {"query": query, "top_k": top_k, "filter_metadata": filter_metadata}
+        return Call("POST", "/rag_query", QUERY, json=body)
+
+    @staticmethod
+    def stats() -> Call[RAGStatsResponse]:
+        return Call("GET", "/rag_stats", STATS)
+
+    @staticmethod
+    def index(
+        directory: str | None, file_extensions: list[str] | None, force_reindex: bool
+    ) -> Call[IndexTaskStartResponse]:
+        body: dict[str, Any] = {"directory": directory, "force_reindex": force_reindex}
+        if file_extensions is not None:
+            body["file_extensions"] = file_extensions
+        return Call("POST", "/index_files", STARTED, json=body)
+
+    @staticmethod
+    def index_status(task_id: str) -> Call[IndexTaskStatusResponse]:
+        return Call("GET", f"/index_status/{task_id}", STATUS)
+
+    @staticmethod
+    def health() -> Call[HealthResponse]:
+        return Call("GET", "/health", HEALTH, ok_statuses=frozenset({503}))
+
+
+def client_options(
+    base_url: str | None, api_key: str | None, timeout: float, headers: dict[str, str] | None
+) -> dict[str, Any]:
+    """httpx options; ``MEMORY_API_URL`` and ``MEMORY_API_KEY`` fill what is not given."""
+    key = api_key if api_key is not None else os.environ.get("MEMORY_API_KEY")
+    all_headers = dict(headers or {})
+    if key:
+        all_headers["Authorization"] = f"Bearer {key}"
+    url = base_url or os.environ.get("MEMORY_API_URL") or DEFAULT_URL
+    return {"base_url": url, "headers": all_headers, "timeout": timeout}
+
+
+def read(call: Call[T], response: httpx.Response) -> T:
+    """The typed result, or the matching SDK error."""
+    if response.status_code >= 400 and response.status_code not in call.ok_statuses:
+        try:
+            body = response.json()
+            detail = (
+                body.get("detail", body.get("details", body)) if isinstance(body, dict) else body
+            )
+        except ValueError:
+            detail = response.text
+        raise error_for(response.status_code, detail)
+    if call.result is None:
+        return None  # type: ignore[return-value]
+    return call.result.validate_json(response.content)

@@ -1,0 +1,115 @@
+"""``MemoryClient``: the synchronous client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from memory_api.client._base import FINISHED, Call, Calls, client_options, read
+from memory_api.client._exceptions import TransportError
+from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
+from memory_api.health.schemas import HealthResponse
+from memory_api.indexing.schemas import IndexTaskStartResponse, IndexTaskStatusResponse
+from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+
+T = TypeVar("T")
+
+
+class MemoryClient:
+    """Talks to a memory-api server. ``transport`` lets tests run it against an app in-process."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        headers: dict[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        options = client_options(base_url, api_key, timeout, headers)
+        self._http = httpx.Client(transport=transport, **options)
+
+    def _send(self, call: Call[T]) -> T:
+        try:
+            response = self._http.request(
+                call.method, call.path, json=call.json, params=call.params or None
+            )
+        except httpx.TransportError as error:
+            raise TransportError(f"{type(error).__name__}: {error}") from error
+        return read(call, response)
+
+    def put_state(self, session_id: str, state_data: dict[str, Any]) -> StateStoreResponse:
+        return self._send(Calls.put_state(session_id, state_data))
+
+    def get_state(self, session_id: str) -> StateRetrieveResponse:
+        return self._send(Calls.get_state(session_id))
+
+    def delete_state(self, session_id: str) -> None:
+        self._send(Calls.delete_state(session_id))
+
+    def list_sessions(self, skip: int = 0, limit: int = 100) -> list[StateRetrieveResponse]:
+        return self._send(Calls.list_sessions(skip, limit))
+
+    def query(
+        self, query: str, top_k: int = 5, filter_metadata: dict[str, Any] | None = None
+    ) -> RAGQueryResponse:
+        return self._send(Calls.query(query, top_k, filter_metadata))
+
+    def stats(self) -> RAGStatsResponse:
+        return self._send(Calls.stats())
+
+    def index(
+        self,
+        directory: str | None = None,
+        file_extensions: list[str] | None = None,
+        force_reindex: bool = False,
+    ) -> IndexTaskStartResponse:
+        return self._send(Calls.index(directory, file_extensions, force_reindex))
+
+    def index_status(self, task_id: str) -> IndexTaskStatusResponse:
+        return self._send(Calls.index_status(task_id))
+
+    def health(self) -> HealthResponse:
+        return self._send(Calls.health())
+
+    def index_and_wait(
+        self,
+        directory: str | None = None,
+        file_extensions: list[str] | None = None,
+        force_reindex: bool = False,
+        *,
+        poll_interval: float = 0.5,
+        timeout: float | None = None,
+        on_progress: Callable[[IndexTaskStatusResponse], None] | None = None,
+    ) -> IndexTaskStatusResponse:
+        """Start a job and poll it until it is completed or failed."""
+        started = self.index(directory, file_extensions, force_reindex)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            status = self.index_status(started.task_id)
+            if on_progress is not None:
+                on_progress(status)
+            if status.status in FINISHED:
+                return status
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {started.task_id} still {status.status}")
+            time.sleep(poll_interval)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MemoryClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,74 @@
+"""`memory-api index|query|state|stats` against a running server: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from memory_api.settings import Settings
+from memory_api.testing.server import ServerProcess, cli_path
+
+pytestmark = pytest.mark.parametrize("stack", ["sqlite-embedded"], indirect=True)
+
+
+@pytest.fixture
+def server(lt_settings: Settings, tmp_path: Path, docs: Path) -> Iterator[ServerProcess]:
+    env = ServerProcess.base_env(
+        tmp_path,
+        MEMORY_API_INDEX_ROOTS=str(docs),
+        MEMORY_API_EMBEDDING_MODEL_DIR=str(lt_settings.embedding_model_dir),
+        MEMORY_API_JOB_POLL_INTERVAL="0.2",
+        MEMORY_API_API_KEYS="cli-key",
+    )
+    with ServerProcess(env, tmp_path / "server.log") as running:
+        yield running
+
+
+def run(
+    server: ServerProcess, *args: str, key: str = "cli-key"
+) -> subprocess.CompletedProcess[str]:
+    env = {**server.env, "MEMORY_API_URL": server.url, "MEMORY_API_KEY": key, "COLUMNS": "200"}
+    return subprocess.run([cli_path(), *args], env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_cli_round_trip(server: ServerProcess, docs: Path) -> None:
+    (docs / "volcano.md").write_text("Volcanoes erupt lava, ash and gas from the mantle.")
+    (docs / "skip.rst").write_text("ignored")
+    indexed = run(server, "index", str(docs), "--ext", ".md", "--wait")
+    assert indexed.returncode == 0, indexed.stderr
+    assert indexed.stdout.strip().startswith("completed: Indexed 1 files")
+
+    table = run(server, "query", "molten rock eruptions", "-k", "1")
+    assert table.returncode == 0 and "volcano.md" in table.stdout and "1 results" in table.stdout
+    as_json = json.loads(run(server, "query", "molten rock", "--json").stdout)
+    assert as_json["results"][0]["metadata"]["relative_path"] == "volcano.md"
+
+    assert run(server, "state", "put", "cli-s", '{"a": [1, 2]}').returncode == 0
+    assert json.loads(run(server, "state", "get", "cli-s").stdout)["state_data"] == {"a": [1, 2]}
+    listed = json.loads(run(server, "state", "list", "--limit", "5").stdout)
+    assert [s["session_id"] for s in listed] == ["cli-s"]
+    assert run(server, "state", "delete", "cli-s").returncode == 0
+    stats = run(server, "stats")
+    assert stats.returncode == 0 and "documents    1" in stats.stdout
+    assert json.loads(run(server, "stats", "--json").stdout)["chunks"] == 1
+
+
+def test_cli_errors_are_one_line_and_non_zero(server: ServerProcess) -> None:
+    for args, key, expected in (
+        (("state", "get", "missing"), "cli-key", "Session not found"),
+        (("state", "put", "x", "not json"), "cli-key", "invalid JSON"),
+        (("stats",), "wrong-key", "401"),
+        (("index", "/etc"), "cli-key", "MEMORY_API_INDEX_ROOTS"),
+    ):
+        result = run(server, *args, key=key)
+        assert result.returncode != 0, args
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("memory-api: "), result.stderr
+        assert expected in lines[0]
+    server.stop()
+    down = run(server, "stats")
+    assert down.returncode != 0 and down.stderr.startswith("memory-api: ")
