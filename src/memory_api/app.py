@@ -20,6 +20,7 @@ from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.indexing.routes import router as indexing_router
 from memory_api.indexing.service import make_job_runner
 from memory_api.indexing.worker import JobWorker
+from memory_api.observability.metrics import install_metrics
 from memory_api.resources import open_resources
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
@@ -31,9 +32,10 @@ logger = logging.getLogger("memory_api")
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     async with open_resources(settings) as resources:
+        resources.metrics = app.state.metrics
         if app.state.run_worker:
             pipeline = IndexingPipeline(
-                resources.database, resources.embedder, resources.store, settings
+                resources.database, resources.embedder, resources.store, settings, resources.metrics
             )
             resources.worker = JobWorker(
                 resources.database,
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     if settings.api_keys:
         app.add_middleware(APIKeyMiddleware, keys=settings.api_key_values)
         _declare_security(app)
+    install_metrics(app)
     app.add_middleware(RequestLogMiddleware)
     install_exception_handlers(app)
     app.include_router(state_router)

@@ -15,6 +15,7 @@ from memory_api.embeddings.base import Embedder
 from memory_api.embeddings.factory import create_embedder
 from memory_api.errors import EmbeddingUnavailable
 from memory_api.indexing.worker import JobWorker
+from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
 
@@ -26,6 +27,7 @@ class Resources:
     embedder: Embedder
     store: VectorStore
     worker: JobWorker | None = None
+    metrics: Metrics | None = None
     _ready_collections: set[str] = field(default_factory=set)
 
     async def ready_collection(self, name: str) -> None:

@@ -29,7 +29,12 @@ class QueryService:
         started = time.perf_counter()
         collection = self.resources.settings.collection_name
         await self.resources.ready_collection(collection)
+        embedding_started = time.perf_counter()
         vector = await self.resources.embedder.embed_query(request.query)
+        if self.resources.metrics is not None:
+            self.resources.metrics.observe_embedding(
+                "query", time.perf_counter() - embedding_started
+            )
         hits = await self.resources.store.query(
             collection, vector, request.top_k, request.filter_metadata or None
         )

@@ -32,6 +32,7 @@ from memory_api.documents.repository import (
 from memory_api.embeddings.base import Embedder
 from memory_api.indexing.files import FileEntry, SkippedFile, hash_file, read_file, scan_files
 from memory_api.indexing.splitter import Splitter
+from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
 
@@ -83,8 +84,14 @@ class IndexingPipeline:
     """Runs one directory-indexing job; stateless between runs."""
 
     def __init__(
-        self, database: Database, embedder: Embedder, store: VectorStore, settings: Settings
+        self,
+        database: Database,
+        embedder: Embedder,
+        store: VectorStore,
+        settings: Settings,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.database = database
         self.embedder = embedder
         self.store = store
@@ -230,7 +237,10 @@ class IndexingPipeline:
 
     async def _embed(self, works: list[FileWork]) -> list[FileWork]:
         texts = [chunk.text for work in works for chunk in work.document.chunks]
+        started = time.perf_counter()
         vectors = await self.embedder.embed_documents(texts)
+        if self.metrics is not None:
+            self.metrics.observe_embedding("documents", time.perf_counter() - started)
         offset = 0
         for work in works:
             count = len(work.document.chunks)
@@ -270,6 +280,8 @@ class IndexingPipeline:
             )
         tally.indexed += len(works)
         tally.chunks_written += len(new_ids)
+        if self.metrics is not None:
+            self.metrics.add_chunks(len(new_ids))
         tally.chunks_deleted += len(obsolete)
 
     async def _chunk_ids(self, documents: Sequence[StoredDocument]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Prometheus metrics: requests per route, indexing jobs, chunks indexed, embedding latency."""

@@ -1,0 +1,119 @@
+"""Prometheus metrics with a registry per app (tests build many apps in one process).
+
+Routes are labelled by their template (``/state/{session_id}``), never the raw path: labels
+stay bounded and session ids do not leak into monitoring.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from memory_api.indexing.repository import JobRepository
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "memory_api_http_requests",
+            "HTTP requests by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "memory_api_http_request_duration_seconds",
+            "HTTP request latency by route template.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.embedding = Histogram(
+            "memory_api_embedding_duration_seconds",
+            "Time to embed a query or a batch of document chunks.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.chunks = Counter(
+            "memory_api_chunks_indexed", "Chunks embedded and written.", registry=self.registry
+        )
+        self.jobs = Gauge(
+            "memory_api_index_jobs", "Indexing jobs by status.", ["status"], registry=self.registry
+        )
+
+    def observe_embedding(self, kind: str, seconds: float) -> None:
+        self.embedding.labels(kind).observe(seconds)
+
+    def add_chunks(self, count: int) -> None:
+        self.chunks.inc(count)
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Requests and latency per route, indexing jobs by status, chunks indexed and "
+    "embedding latency, in the Prometheus text format.",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+)
+async def metrics_endpoint(request: Request) -> Response:
+    metrics: Metrics = request.app.state.metrics
+    try:
+        async with request.app.state.resources.database.unit_of_work() as session:
+            counts = await JobRepository(session).counts_by_status()
+        for status, count in counts.items():
+            metrics.jobs.labels(status).set(count)
+    except Exception:  # noqa: S110 - the database being down must not hide the other metrics
+        pass
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def install_metrics(app: FastAPI) -> Metrics:
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.include_router(router)
+    return metrics
