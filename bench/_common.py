@@ -1,0 +1,176 @@
+"""Shared benchmark plumbing: a light HTTP load generator, a temporary PostgreSQL database,
+servers, percentiles, and results written to bench/results/<name>.json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from memory_api.testing.server import ServerProcess
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+MODEL_DIR = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR") or str(
+    REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
+)
+ADMIN_URL = os.environ.get(
+    "MEMORY_API_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def machine() -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "ram_gib": round(memory_kb / 2**20, 1),
+        "python": platform.python_version(),
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] if ordered else float("nan")
+
+
+@dataclass
+class LoadResult:
+    seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "requests_per_s": round(self.rps, 1),
+            "p50_ms": round(percentile(self.latencies, 50) * 1000, 2),
+            "p99_ms": round(percentile(self.latencies, 99) * 1000, 2),
+            "errors": self.errors,
+        }
+
+
+async def _worker(
+    port: int, make: Callable[[int], bytes], deadline: float, out: LoadResult, worker: int
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = 0
+    try:
+        while time.perf_counter() < deadline:
+            request = make(worker * 1_000_000 + i)
+            i += 1
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if head[9:10] in (b"2",):
+                out.latencies.append(time.perf_counter() - started)
+            else:
+                out.errors += 1
+    finally:
+        writer.close()
+
+
+def load(port: int, make: Callable[[int], bytes], concurrency: int, seconds: float) -> LoadResult:
+    """Closed-loop load: ``concurrency`` keep-alive connections for ``seconds``."""
+
+    async def run() -> LoadResult:
+        result = LoadResult(seconds=seconds)
+        deadline = time.perf_counter() + seconds
+        await asyncio.gather(
+            *(_worker(port, make, deadline, result, w) for w in range(concurrency))
+        )
+        return result
+
+    return asyncio.run(run())
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+
+
+def post(path: str, body: dict[str, Any]) -> bytes:
+    data = json.dumps(body).encode()
+    head = f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+    return head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+
+
+@contextmanager
+def temporary_postgres() -> Iterator[str]:
+    name = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(ADMIN_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def server(tmp: Path, *args: str, **env: str) -> ServerProcess:
+    environment = ServerProcess.base_env(tmp, MEMORY_API_EMBEDDING_MODEL_DIR=MODEL_DIR, **env)
+    return ServerProcess(environment, tmp / f"server-{uuid.uuid4().hex[:6]}.log", *args)
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def tree_rss_mib(pid: int) -> float:
+    """RSS of a process and its children (uvicorn workers)."""
+    total = rss_mib(pid)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        total += tree_rss_mib(int(child))
+    return total
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    document = {
+        "benchmark": name,
+        "machine": machine(),
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        **figures,
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps(document, indent=2))
+    print(json.dumps(document, indent=2))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
