@@ -14,12 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from bench._common import MODEL_DIR, report, server
+from memory_api.client import MemoryClient
 from memory_api.embeddings.local import LocalEmbedder
 from memory_api.indexing.splitter import Splitter
-from memory_api.testing.jobs import wait_for_job
 
 
 def copy_corpus(packages: list[str], target: Path) -> list[Path]:
@@ -48,17 +46,11 @@ def main() -> None:
         )
         api.start()
 
-        async def index() -> dict[str, object]:
-            async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
-                started = await client.post(
-                    "/index_files", json={"directory": str(docs), "file_extensions": [".py"]}
-                )
-                return await wait_for_job(client, started.json()["status_url"], limit_seconds=3600)
-
-        job = asyncio.run(index())
+        with MemoryClient(api.url) as client:
+            job = client.index_and_wait(str(docs), [".py"], poll_interval=0.2, timeout=3600)
         api.stop()
-        result = job["result"]
-        assert isinstance(result, dict), job
+        result = job.result
+        assert result is not None, job
         chunks, seconds = result["chunks_written"], result["duration_seconds"]
 
         splitter = Splitter()

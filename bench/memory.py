@@ -11,11 +11,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import httpx
-
 from bench._common import MODEL_DIR, report, rss_mib, server, tree_rss_mib
+from memory_api.client import MemoryClient
 from memory_api.embeddings.local import LocalEmbedder
-from memory_api.testing.jobs import wait_for_job
 
 
 def model_share() -> float:
@@ -58,16 +56,12 @@ def main() -> None:
         assert api.process is not None
         idle = tree_rss_mib(api.process.pid)
 
-        async def index() -> dict[str, object]:
-            async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
-                started = await client.post("/index_files", json={"directory": str(docs)})
-                return await wait_for_job(client, started.json()["status_url"], limit_seconds=3600)
-
-        job = asyncio.run(index())
+        with MemoryClient(api.url) as client:
+            job = client.index_and_wait(str(docs), poll_interval=0.2, timeout=3600)
         after = tree_rss_mib(api.process.pid)
         api.stop()
-    result = job["result"]
-    assert isinstance(result, dict), job
+    result = job.result
+    assert result is not None, job
     report(
         "memory",
         {

@@ -7,15 +7,11 @@ Target: >= 2,000 files/s.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from bench._common import report, server
-from memory_api.testing.jobs import wait_for_job
+from memory_api.client import MemoryClient
 
 
 def main() -> None:
@@ -37,15 +33,11 @@ def main() -> None:
         )
         api.start()
 
-        async def index() -> dict[str, Any]:
-            async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
-                started = await client.post("/index_files", json={"directory": str(docs)})
-                job = await wait_for_job(client, started.json()["status_url"], limit_seconds=3600)
-                result: dict[str, Any] = job["result"]
-                return result
-
-        first = asyncio.run(index())
-        second = asyncio.run(index())
+        with MemoryClient(api.url) as client:
+            first, second = (
+                client.index_and_wait(str(docs), poll_interval=0.1, timeout=3600).result or {}
+                for _ in range(2)
+            )
         api.stop()
     rate = second["skipped"] / second["duration_seconds"]
     report(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from memory_api.health.schemas import HealthResponse
-from memory_api.health.service import check_all
+from memory_api.health.service import HealthCheck, check_all
 from memory_api.http.routing import JSONRoute
 
 router = APIRouter(tags=["operations"], route_class=JSONRoute)
@@ -19,10 +19,7 @@ router = APIRouter(tags=["operations"], route_class=JSONRoute)
     responses={503: {"model": HealthResponse, "description": "A dependency is unavailable"}},
 )
 async def health(request: Request) -> JSONResponse:
-    services = await check_all(request.app.state.health_checks)
-    healthy = all(service.status == "ok" for service in services.values())
-    body = HealthResponse(status="ok" if healthy else "unavailable", services=services)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)
+    return await _report(request.app.state.health_checks)
 
 
 @router.get("/livez", summary="Liveness: the process answers (no dependency is checked)")
@@ -37,8 +34,11 @@ async def livez() -> dict[str, str]:
     responses={503: {"model": HealthResponse, "description": "The database is unavailable"}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    checks = request.app.state.health_checks
-    services = await check_all({"database": checks["database"]})
-    ready = services["database"].status == "ok"
-    body = HealthResponse(status="ok" if ready else "unavailable", services=services)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if ready else 503)
+    return await _report({"database": request.app.state.health_checks["database"]})
+
+
+async def _report(checks: dict[str, HealthCheck]) -> JSONResponse:
+    services = await check_all(checks)
+    healthy = all(service.status == "ok" for service in services.values())
+    body = HealthResponse(status="ok" if healthy else "unavailable", services=services)
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)
