@@ -55,9 +55,11 @@ async def test_postgres_outage_gives_503_then_recovers(
             body = health.json()
             assert body["status"] == "unavailable"
             assert body["services"]["database"]["status"] == "unavailable"
+            assert (await client.get("/readyz")).status_code == 503
+            assert (await client.get("/livez")).status_code == 200
 
             await proxy.restore()
-            await _eventually(lambda: client.get("/health"), 200)
+            await _eventually(lambda: client.get("/readyz"), 200)
             await _eventually(lambda: client.post("/state/o", json={"state_data": {"n": 3}}), 201)
             assert (await client.get("/state/o")).json()["state_data"] == {"n": 3}
     await proxy.cut()
