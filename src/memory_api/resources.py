@@ -49,10 +49,11 @@ class Resources:
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     """Database, embedder and vector store, closed on exit. Starting never raises for a missing
     model or an unreachable store: both show in /health and as 503s until they recover."""
-    database = Database(create_engine(settings))
+    database = Database(create_engine(settings), driver_pool_size=settings.db_pool_size)
     embedder = create_embedder(settings)
     store = VectorStore.from_settings(settings)
     try:
+        await database.start()
         await embedder.start()
         await store.start()
         yield Resources(settings=settings, database=database, embedder=embedder, store=store)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,10 +15,16 @@ from memory_api.db.errors import translate_connect_errors, translate_disconnects
 
 
 class Database:
-    """Owns the engine and the session factory; created and disposed in the app lifespan."""
+    """Owns the engine and the session factory; created and disposed in the app lifespan.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    On PostgreSQL it also owns a plain asyncpg pool (``driver_pool``) for the session-state hot
+    path, whose statements skip SQLAlchemy's per-statement work (see bench/state_throughput).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, driver_pool_size: int = 0) -> None:
         self.engine = engine
+        self.driver_pool: asyncpg.Pool | None = None
+        self._driver_pool_size = driver_pool_size
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         # One statement is atomic by itself: on PostgreSQL skip the BEGIN/COMMIT round trips.
         # SQLite keeps its IMMEDIATE transaction, which is what queues concurrent writers.
@@ -61,7 +68,22 @@ class Database:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
 
+    async def start(self) -> None:
+        """Create the asyncpg pool (PostgreSQL); it connects lazily, so a database that is down
+        at start-up does not stop the service from starting."""
+        if self.dialect == "postgresql" and self._driver_pool_size:
+            url = self.engine.url.set(drivername="postgresql")
+            self.driver_pool = await asyncpg.create_pool(
+                url.render_as_string(hide_password=False),
+                min_size=0,
+                max_size=self._driver_pool_size,
+                timeout=self.engine.pool.timeout(),  # type: ignore[attr-defined]
+                server_settings={"application_name": "memory-api"},
+            )
+
     async def dispose(self) -> None:
+        if self.driver_pool is not None:
+            await self.driver_pool.close()
         await self.engine.dispose()
 
 
@@ -80,12 +102,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def get_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A single-statement connection, released (and committed) before the response is sent."""
-    async with get_database(request).single_statement() as connection:
-        yield connection
-
-
 DatabaseDep = Annotated[Database, Depends(get_database)]
-ConnectionDep = Annotated[AsyncConnection, Depends(get_connection, scope="function")]
+
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

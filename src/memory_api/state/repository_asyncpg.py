@@ -1,8 +1,7 @@
-"""PostgreSQL hot path: the state statements straight on the pooled asyncpg connection.
+"""PostgreSQL hot path: the state statements on a connection of the plain asyncpg pool.
 
-Same SQL as ``StateRepository`` (whose tests run on PostgreSQL too), without SQLAlchemy's
-per-statement work. The connection comes from the application's pool in autocommit mode, so
-each statement is its own transaction, as one statement is atomic anyway.
+Same SQL as ``StateRepository``, without SQLAlchemy's per-statement work. asyncpg runs each
+statement outside an explicit transaction: one statement is atomic by itself.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from memory_api.errors import DatabaseUnavailable
 from memory_api.state.repository import StoredState
@@ -44,36 +42,32 @@ _LINK_ERRORS = (
 )
 
 
-class AsyncpgStateRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
+@asynccontextmanager
+async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection; an unreachable database or a broken link becomes a 503 (asyncpg
+    replaces broken connections in its pool by itself)."""
+    try:
+        async with pool.acquire() as connection:
+            yield connection
+    except _LINK_ERRORS as error:
+        raise DatabaseUnavailable(
+            f"Database unavailable ({type(error).__name__}); retry later"
+        ) from error
 
-    @asynccontextmanager
-    async def _driver(self) -> AsyncIterator[Any]:
-        """The asyncpg connection; a broken link is discarded from the pool and becomes 503."""
-        raw = await self.connection.get_raw_connection()
-        try:
-            yield raw.driver_connection
-        except _LINK_ERRORS as error:
-            await self.connection.invalidate()
-            raise DatabaseUnavailable(
-                f"Database unavailable ({type(error).__name__}); retry later"
-            ) from error
+
+class AsyncpgStateRepository:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.driver = connection
 
     async def upsert(self, session_id: str, state_data: dict[str, Any], now: datetime) -> None:
-        async with self._driver() as driver:
-            await driver.execute(UPSERT, session_id, orjson.dumps(state_data).decode(), now)
+        await self.driver.execute(UPSERT, session_id, orjson.dumps(state_data).decode(), now)
 
     async def get(self, session_id: str) -> StoredState | None:
-        async with self._driver() as driver:
-            row = await driver.fetchrow(GET, session_id)
+        row = await self.driver.fetchrow(GET, session_id)
         return None if row is None else StoredState(*row)
 
     async def delete(self, session_id: str) -> bool:
-        async with self._driver() as driver:
-            return await driver.fetchval(DELETE, session_id) is not None
+        return await self.driver.fetchval(DELETE, session_id) is not None
 
     async def list(self, skip: int, limit: int) -> list[StoredState]:
-        async with self._driver() as driver:
-            rows = await driver.fetch(LIST, limit, skip)
-        return [StoredState(*row) for row in rows]
+        return [StoredState(*row) for row in await self.driver.fetch(LIST, limit, skip)]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from memory_api.db.columns import utcnow
-from memory_api.db.session import ConnectionDep
+from memory_api.db.session import get_database
 from memory_api.errors import NotFound
 from memory_api.state.repository import StateRepository, StateStore, StoredState
-from memory_api.state.repository_asyncpg import AsyncpgStateRepository
+from memory_api.state.repository_asyncpg import AsyncpgStateRepository, acquire
 
 _TIME = orjson.OPT_UTC_Z
 
@@ -59,10 +60,16 @@ class StateService:
         return b"[" + b",".join(render(state) for state in states) + b"]"
 
 
-def get_state_service(connection: ConnectionDep) -> StateService:
-    if connection.dialect.name == "postgresql":
-        return StateService(AsyncpgStateRepository(connection))
-    return StateService(StateRepository(connection))
+async def get_state_service(request: Request) -> AsyncIterator[StateService]:
+    """asyncpg's pool on PostgreSQL, SQLAlchemy otherwise; the connection is released (and,
+    on SQLite, committed) before the response is sent."""
+    database = get_database(request)
+    if database.driver_pool is not None:
+        async with acquire(database.driver_pool) as driver:
+            yield StateService(AsyncpgStateRepository(driver))
+    else:
+        async with database.single_statement() as connection:
+            yield StateService(StateRepository(connection))
 
 
-StateServiceDep = Annotated[StateService, Depends(get_state_service)]
+StateServiceDep = Annotated[StateService, Depends(get_state_service, scope="function")]
