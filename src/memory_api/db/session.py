@@ -79,12 +79,18 @@ class Database:
                 max_size=self._driver_pool_size,
                 timeout=self.engine.pool.timeout(),  # type: ignore[attr-defined]
                 server_settings={"application_name": "memory-api"},
+                reset=_no_reset,
             )
 
     async def dispose(self) -> None:
         if self.driver_pool is not None:
             await self.driver_pool.close()
         await self.engine.dispose()
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """asyncpg resets every released connection (one more round trip); the hot-path statements
+    leave no session state behind (no SET, LISTEN, advisory lock or cursor), so skip it."""
 
 
 def get_database(request: Request) -> Database:
