@@ -59,6 +59,11 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
 
+    def merge(self, other: LoadResult) -> None:
+        self.seconds += other.seconds
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.seconds

@@ -13,10 +13,11 @@ from typing import Any
 
 import httpx
 
-from bench._common import get, load, post, report, server, temporary_postgres
+from bench._common import LoadResult, get, load, post, report, server, temporary_postgres
 from memory_api.testing.chroma_server import ChromaServer
 
 SESSIONS = 1000
+ROUNDS = 5
 STATE = {"messages": [{"role": "user", "content": "hello, what is on my agenda?"}] * 3, "step": 7}
 
 
@@ -35,14 +36,22 @@ def measure(seconds: float, concurrency: int, workers: int) -> dict[str, Any]:
             with httpx.Client(base_url=api.url) as client:
                 for i in range(SESSIONS):
                     client.post(f"/state/s{i}", json={"state_data": STATE})
-            noop = load(api.port, lambda i: get("/livez"), concurrency, seconds)
-            reads = load(api.port, lambda i: get(f"/state/s{i % SESSIONS}"), concurrency, seconds)
-            writes = load(
-                api.port,
-                lambda i: post(f"/state/s{i % SESSIONS}", {"state_data": STATE}),
-                concurrency,
-                seconds,
-            )
+            # Interleaved rounds, so a slow moment of the shared machine hits all three alike.
+            noop, reads, writes = LoadResult(0), LoadResult(0), LoadResult(0)
+            step = seconds / ROUNDS
+            for _ in range(ROUNDS):
+                noop.merge(load(api.port, lambda i: get("/livez"), concurrency, step))
+                reads.merge(
+                    load(api.port, lambda i: get(f"/state/s{i % SESSIONS}"), concurrency, step)
+                )
+                writes.merge(
+                    load(
+                        api.port,
+                        lambda i: post(f"/state/s{i % SESSIONS}", {"state_data": STATE}),
+                        concurrency,
+                        step,
+                    )
+                )
         finally:
             api.stop()
             if chroma is not None:
