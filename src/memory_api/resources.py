@@ -63,7 +63,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         await database.dispose()
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 

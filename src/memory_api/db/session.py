@@ -93,7 +93,8 @@ async def _no_reset(connection: asyncpg.Connection) -> None:
     leave no session state behind (no SET, LISTEN, advisory lock or cursor), so skip it."""
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
+    # Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool.
     database: Database = request.app.state.database
     return database
 
@@ -104,7 +105,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     Declared with ``scope="function"`` so the commit happens before the response is sent:
     a client that got a 2xx knows its write is durable.
     """
-    async with get_database(request).unit_of_work() as session:
+    database: Database = request.app.state.database
+    async with database.unit_of_work() as session:
         yield session
 
 

@@ -75,11 +75,11 @@ class StatsService:
         )
 
 
-def get_query_service(resources: ResourcesDep) -> QueryService:
+async def get_query_service(resources: ResourcesDep) -> QueryService:
     return QueryService(resources)
 
 
-def get_stats_service(session: SessionDep, resources: ResourcesDep) -> StatsService:
+async def get_stats_service(session: SessionDep, resources: ResourcesDep) -> StatsService:
     return StatsService(session, resources)
 
 

@@ -83,7 +83,7 @@ def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner
     return run
 
 
-def get_indexing_service(session: SessionDep, resources: ResourcesDep) -> IndexingService:
+async def get_indexing_service(session: SessionDep, resources: ResourcesDep) -> IndexingService:
     return IndexingService(JobRepository(session), resources)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Path, Query, Response, status
 
 from memory_api.http.routing import JSONRoute
@@ -32,13 +33,15 @@ WRITE_ERRORS = error_responses(413, 422, 503)
     "/state/{session_id}",
     status_code=status.HTTP_201_CREATED,
     summary="Store (create or replace) a session's state",
+    response_model=StateStoreResponse,
     responses=WRITE_ERRORS,
 )
 async def store_state(
     session_id: SessionId, body: StateStoreRequest, service: StateServiceDep
-) -> StateStoreResponse:
+) -> Response:
     await service.store(session_id, body.state_data)
-    return StateStoreResponse(session_id=session_id)
+    stored = b'{"status":"ok","session_id":' + orjson.dumps(session_id) + b"}"
+    return Response(stored, status_code=status.HTTP_201_CREATED, media_type=JSON)
 
 
 @router.get(

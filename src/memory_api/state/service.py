@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import orjson
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from memory_api.db.columns import utcnow
-from memory_api.db.session import get_database
+from memory_api.db.session import Database, DatabaseDep
 from memory_api.errors import NotFound
 from memory_api.state.repository import StateRepository, StateStore, StoredState
 from memory_api.state.repository_asyncpg import AsyncpgStateRepository, acquire
@@ -39,37 +40,46 @@ def render(state: StoredState) -> bytes:
 
 
 class StateService:
-    def __init__(self, repository: StateStore) -> None:
-        self.repository = repository
+    """Each use case takes a pooled connection for its one statement and gives it back (and,
+    on SQLite, commits) before returning: a 2xx answer means the write is durable."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @asynccontextmanager
+    async def _repository(self) -> AsyncIterator[StateStore]:
+        if self.database.driver_pool is not None:  # PostgreSQL: the plain asyncpg pool
+            async with acquire(self.database.driver_pool) as driver:
+                yield AsyncpgStateRepository(driver)
+        else:
+            async with self.database.single_statement() as connection:
+                yield StateRepository(connection)
 
     async def store(self, session_id: str, state_data: dict[str, Any]) -> None:
-        await self.repository.upsert(session_id, state_data, utcnow())
+        async with self._repository() as repository:
+            await repository.upsert(session_id, state_data, utcnow())
 
     async def retrieve(self, session_id: str) -> bytes:
-        state = await self.repository.get(session_id)
+        async with self._repository() as repository:
+            state = await repository.get(session_id)
         if state is None:
             raise SessionNotFound()
         return render(state)
 
     async def delete(self, session_id: str) -> None:
-        if not await self.repository.delete(session_id):
+        async with self._repository() as repository:
+            deleted = await repository.delete(session_id)
+        if not deleted:
             raise SessionNotFound()
 
     async def list(self, skip: int, limit: int) -> bytes:
-        states = await self.repository.list(skip, limit)
+        async with self._repository() as repository:
+            states = await repository.list(skip, limit)
         return b"[" + b",".join(render(state) for state in states) + b"]"
 
 
-async def get_state_service(request: Request) -> AsyncIterator[StateService]:
-    """asyncpg's pool on PostgreSQL, SQLAlchemy otherwise; the connection is released (and,
-    on SQLite, committed) before the response is sent."""
-    database = get_database(request)
-    if database.driver_pool is not None:
-        async with acquire(database.driver_pool) as driver:
-            yield StateService(AsyncpgStateRepository(driver))
-    else:
-        async with database.single_statement() as connection:
-            yield StateService(StateRepository(connection))
+async def get_state_service(database: DatabaseDep) -> StateService:
+    return StateService(database)
 
 
-StateServiceDep = Annotated[StateService, Depends(get_state_service, scope="function")]
+StateServiceDep = Annotated[StateService, Depends(get_state_service)]
