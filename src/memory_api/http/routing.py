@@ -13,6 +13,8 @@ import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 class JSONRequest(Request):
     async def json(self) -> Any:
@@ -28,6 +30,8 @@ class JSONRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route_handler(request: Request) -> Response:
-            return await handler(JSONRequest(request.scope, request.receive))
+            if request.method in BODY_METHODS:
+                request = JSONRequest(request.scope, request.receive)
+            return await handler(request)
 
         return route_handler
