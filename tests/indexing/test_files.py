@@ -88,6 +88,8 @@ def test_read_file_rules(tmp_path: Path) -> None:
     with pytest.raises(SkippedFile, match="too large"):
         read_file(entry_for("big.rst", b"x" * 2000), 1000)  # type: ignore[arg-type]
     assert hash_file(tmp_path / "big.rst") == hashlib.sha256(b"x" * 2000).hexdigest()
+    with pytest.raises(SkippedFile, match="unreadable"):
+        hash_file(tmp_path / "vanished.md")
 
 
 def test_splitter_sizes_overlap_and_languages() -> None:

@@ -105,3 +105,34 @@ async def test_symlink_alias_inside_the_root(
         for r in (await lt_client.post("/rag_query", json={"query": "rivers"})).json()["results"]
     }
     assert sources == {str(docs / "real.md"), str(docs / "alias.md")}
+
+
+async def test_file_vanishing_after_the_scan_fails_only_that_file(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An indexed file deleted between the scan and the hash check: one failed file, and its
+    chunks leave the index; the rest of the job completes."""
+    from memory_api.indexing import pipeline
+
+    (docs / "stays.md").write_text("Notes about the lighthouse keeper and the storm.")
+    (docs / "goes.md").write_text("Notes about the baker and the morning bread.")
+    assert (await index())["result"]["indexed"] == 2
+    (docs / "stays.md").write_text("Notes about the lighthouse keeper, the storm and the ship.")
+
+    real_scan = pipeline.scan_files
+
+    def scan_then_delete(*args: Any) -> Any:
+        entries = list(real_scan(*args))
+        (docs / "goes.md").unlink()
+        return iter(entries)
+
+    monkeypatch.setattr(pipeline, "scan_files", scan_then_delete)
+    job = await index()
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert (result["indexed"], result["failed"]) == (1, 1)
+    assert result["failed_files"][0]["path"] == "goes.md"
+    assert "unreadable" in result["failed_files"][0]["reason"]
+    response = await lt_client.post("/rag_query", json={"query": "baker bread", "top_k": 5})
+    sources = {hit["metadata"]["relative_path"] for hit in response.json()["results"]}
+    assert sources == {"stays.md"}

@@ -130,8 +130,12 @@ def read_file(entry: FileEntry, max_bytes: int) -> LoadedFile:
 
 
 def hash_file(path: Path) -> str:
+    """sha256 of the file's bytes; a file that vanished or cannot be read is a SkippedFile."""
     digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while block := stream.read(1 << 20):
-            digest.update(block)
+    try:
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                digest.update(block)
+    except OSError as error:
+        raise SkippedFile(f"unreadable: {error.strerror or error}") from None
     return digest.hexdigest()
