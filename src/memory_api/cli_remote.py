@@ -59,6 +59,7 @@ def _query(args: argparse.Namespace, client: MemoryClient) -> int:
         _print_json(answer)
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{len(answer.results)} results in {answer.execution_time_ms:.1f} ms")
@@ -68,7 +69,7 @@ def _query(args: argparse.Namespace, client: MemoryClient) -> int:
         excerpt = " ".join(result.content.split())[:200]
         source = str(result.metadata.get("relative_path") or result.metadata.get("source", ""))
         chunk = str(result.metadata.get("chunk_index", ""))
-        table.add_row(f"{result.similarity_score:.3f}", source, chunk, excerpt)
+        table.add_row(f"{result.similarity_score:.3f}", escape(source), chunk, escape(excerpt))
     Console().print(table)
     return 0
 
@@ -121,13 +122,23 @@ def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _remote_options(*, suppress_defaults: bool = False) -> argparse.ArgumentParser:
+    url = os.environ.get("MEMORY_API_URL", DEFAULT_URL)
+    api_key = os.environ.get("MEMORY_API_KEY")
+    if suppress_defaults:
+        url = api_key = argparse.SUPPRESS
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--url", default=url, help="server URL")
+    options.add_argument("--api-key", default=api_key, help="API key")
+    return options
+
+
 def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register index, query, state and stats on the main parser."""
-    remote = argparse.ArgumentParser(add_help=False)
-    remote.add_argument(
-        "--url", default=os.environ.get("MEMORY_API_URL", DEFAULT_URL), help="server URL"
-    )
-    remote.add_argument("--api-key", default=os.environ.get("MEMORY_API_KEY"), help="API key")
+    remote = _remote_options()
+    # `state` actions accept the options too (before or after the action); SUPPRESS keeps an
+    # action's parser from overwriting a value given before the action with its default.
+    remote_again = _remote_options(suppress_defaults=True)
 
     index = commands.add_parser("index", parents=[remote], help="index a directory on the server")
     index.add_argument("directory", nargs="?")
@@ -145,11 +156,11 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     state = commands.add_parser("state", parents=[remote], help="session state")
     actions = state.add_subparsers(dest="action", required=True)
     for action in ("get", "delete"):
-        actions.add_parser(action, parents=[remote]).add_argument("session_id")
-    put = actions.add_parser("put", parents=[remote])
+        actions.add_parser(action, parents=[remote_again]).add_argument("session_id")
+    put = actions.add_parser("put", parents=[remote_again])
     put.add_argument("session_id")
     put.add_argument("data", help="the state, a JSON object")
-    listing = actions.add_parser("list", parents=[remote])
+    listing = actions.add_parser("list", parents=[remote_again])
     listing.add_argument("--skip", type=int, default=0)
     listing.add_argument("--limit", type=int, default=100)
     state.set_defaults(handler=_run(_state))

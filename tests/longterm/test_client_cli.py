@@ -57,6 +57,32 @@ def test_cli_round_trip(server: ServerProcess, docs: Path) -> None:
     assert json.loads(run(server, "stats", "--json").stdout)["chunks"] == 1
 
 
+def test_options_before_or_after_the_action_and_text_shown_verbatim(
+    server: ServerProcess, docs: Path
+) -> None:
+    env = {k: v for k, v in server.env.items() if not k.startswith("MEMORY_API_")}
+    env["COLUMNS"] = "200"
+    options = ["--url", server.url, "--api-key", "cli-key"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [cli_path(), *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+
+    assert cli("state", *options, "put", "s1", '{"n": 1}').returncode == 0
+    before = cli("state", *options, "get", "s1")
+    assert before.returncode == 0, before.stderr
+    assert json.loads(before.stdout)["state_data"] == {"n": 1}
+    after = cli("state", "get", "s1", *options)
+    assert after.returncode == 0 and json.loads(after.stdout)["state_data"] == {"n": 1}
+
+    (docs / "[bold]markup.md").write_text("Glaciers carve valleys [/x] [bold]slowly[/bold].")
+    assert cli("index", *options, str(docs), "--wait").returncode == 0
+    table = cli("query", *options, "glaciers carving valleys", "-k", "1")
+    assert table.returncode == 0, table.stderr
+    assert "[/x] [bold]slowly[/bold]" in table.stdout
+    assert "[bold]markup.md" in table.stdout
+
+
 def test_cli_errors_are_one_line_and_non_zero(server: ServerProcess) -> None:
     for args, key, expected in (
         (("state", "get", "missing"), "cli-key", "Session not found"),
