@@ -70,6 +70,16 @@ async def test_openapi_declares_the_schemes(client: httpx.AsyncClient) -> None:
     assert schemes["bearer"] == {"type": "http", "scheme": "bearer"}
     assert schemes["apiKey"]["name"] == "X-API-Key"
     assert document["security"] == [{"bearer": []}, {"apiKey": []}]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path == "/livez":
+                assert operation["security"] == [], "liveness is public"
+                assert "401" not in operation["responses"]
+            else:
+                assert "security" not in operation, (method, path)  # the global requirement
+                schema = operation["responses"]["401"]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (method, path)
+    assert document["components"]["schemas"]["ErrorResponse"]["required"] == ["detail"]
 
 
 async def test_keys_file_form(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from memory_api.http.schemas import ErrorResponse
 
 PUBLIC_PATHS = frozenset({"/livez"})
 
@@ -50,13 +53,26 @@ class APIKeyMiddleware:
         await response(scope, receive, send)
 
 
-def declare_security(openapi: dict[str, object]) -> dict[str, object]:
-    """Add the two accepted schemes to an OpenAPI document, required on every operation."""
+def declare_security(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Add the two accepted schemes to an OpenAPI document: required on every operation but
+    the public ones, each of which then documents its 401."""
     components = openapi.setdefault("components", {})
-    assert isinstance(components, dict)
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer"},
         "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     }
+    components.setdefault("schemas", {}).setdefault(
+        "ErrorResponse", ErrorResponse.model_json_schema()
+    )
     openapi["security"] = [{"bearer": []}, {"apiKey": []}]
+    unauthorised = {
+        "description": "Missing or invalid API key",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    for path, item in openapi.get("paths", {}).items():
+        for operation in item.values():
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+            else:
+                operation.setdefault("responses", {}).setdefault("401", unauthorised)
     return openapi

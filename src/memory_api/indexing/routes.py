@@ -63,7 +63,7 @@ async def index_files(
     response_model=IndexTaskStatusResponse,
     responses={
         404: {"model": IndexTaskStatusResponse, "description": "Unknown task id"},
-        **error_responses(503),
+        **error_responses(422, 503),
     },
 )
 async def index_status(task_id: str, service: IndexingServiceDep) -> Any:
