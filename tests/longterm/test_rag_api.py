@@ -159,6 +159,10 @@ async def test_query_filters_and_bounds(
     for bad in (
         {"top_k": 0},
         {"top_k": 21},
+        {"top_k": 2.5},
+        {"top_k": "3"},
+        {"top_k": True},
+        {"top_k": 21.0},
         {"query": ""},
         {"filter_metadata": {"$bogus": 1}},
         {"filter_metadata": {"a": {"$gt": [1, 2]}}},
@@ -167,6 +171,8 @@ async def test_query_filters_and_bounds(
         response = await lt_client.post("/rag_query", json={"query": "cats", **bad})
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["detail"]
+    # JSON Schema counts 2.0 as an integer.
+    assert len(await query(lt_client, "animals", top_k=2.0)) == 2
 
 
 async def test_health_names_every_dependency(lt_client: httpx.AsyncClient) -> None:

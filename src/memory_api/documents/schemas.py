@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _integral_float_to_int(value: Any) -> Any:
+    # JSON Schema counts 18.0 as an integer and some JSON encoders write integers that way.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JSONInteger = Annotated[int, BeforeValidator(_integral_float_to_int)]
 
 
 class RAGQueryRequest(BaseModel):
-    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess.
+    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess
+    # (18.0 is 18, as in JSON Schema; 18.5 is refused).
     model_config = ConfigDict(strict=True)
 
     query: str = Field(min_length=1, max_length=10_000, description="Text to search for.")
-    top_k: int = Field(5, ge=1, le=20, description="Number of results.")
+    top_k: JSONInteger = Field(5, ge=1, le=20, description="Number of results.")
     filter_metadata: dict[str, Any] | None = Field(
         None,
         description=(
