@@ -7,8 +7,11 @@ COPY src ./src
 RUN /opt/venv/bin/pip install --no-cache-dir .
 
 FROM python:3.11-slim
+# Volume directories exist in the image, owned by the user: a new named volume copies that
+# ownership (a directory Docker creates for a volume would be root's).
 RUN useradd --create-home --uid 10001 memory \
-    && mkdir -p /data && chown memory:memory /data
+    && mkdir -p /data /home/memory/.cache \
+    && chown memory:memory /data /home/memory/.cache
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

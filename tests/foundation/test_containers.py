@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import yaml
@@ -17,6 +19,16 @@ def test_dockerfile_is_non_root_with_healthcheck() -> None:
     assert any("/livez" in line for line in lines)
     cmd = [line for line in lines if line.startswith("CMD [")][-1]  # not the HEALTHCHECK one
     assert '"memory-api", "serve"' in cmd  # serve applies the migrations first
+
+
+def test_volume_directories_belong_to_the_user() -> None:
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    final_stage = text.split("\nFROM ")[-1]
+    volumes = json.loads(final_stage.split("\nVOLUME ")[1].splitlines()[0])
+    runs = " ".join(line for line in final_stage.splitlines() if line.startswith("RUN "))
+    for volume in volumes:
+        assert re.search(rf"mkdir -p [^&]*{re.escape(volume)}\b", runs), volume
+        assert re.search(rf"chown (-R )?memory:memory [^&]*{re.escape(volume)}\b", runs), volume
 
 
 def test_compose_starts_the_api_after_healthy_dependencies() -> None:
