@@ -72,6 +72,7 @@ class Settings(BaseSettings):
         8000, ge=1, le=65535, validation_alias=_alias("chroma_port", "CHROMA_PORT")
     )
     chroma_ssl: bool = False
+    chroma_timeout: float = Field(30.0, gt=0)
     collection_name: str = Field(
         "codebase_docs", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer, run_chroma_server
+from memory_api.testing.tcp_proxy import TcpProxy
 from memory_api.vectorstore.chroma import VectorStore
 
 DIM = 8
@@ -149,3 +151,44 @@ async def test_start_does_not_raise_when_server_is_down(tmp_path: Path) -> None:
     await store.start()
     with pytest.raises(VectorStoreUnavailable):
         await store.heartbeat()
+
+
+async def test_a_server_that_stops_answering_times_out(
+    server: ChromaServer, tmp_path: Path, name: str
+) -> None:
+    """A Chroma server that accepts connections but never answers: 503 after
+    MEMORY_API_CHROMA_TIMEOUT, for a store already connected and for a new one; then recovery."""
+    proxy = TcpProxy(server.host, server.port)
+    await proxy.start()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        chroma_host="127.0.0.1",
+        chroma_port=proxy.port,
+        chroma_timeout=1.0,
+    )
+    store = VectorStore.from_settings(settings)
+    await store.start()
+    await fill(store, name, [0, 30])
+    proxy.stall()
+    try:
+        with pytest.raises(VectorStoreUnavailable, match="Timeout"):
+            await asyncio.wait_for(store.query(name, unit(0), top_k=1), 20)
+        fresh = VectorStore.from_settings(settings)
+        await asyncio.wait_for(fresh.start(), 20)  # logs, does not raise or hang
+        with pytest.raises(VectorStoreUnavailable, match="Timeout"):
+            await asyncio.wait_for(fresh.heartbeat(), 20)
+    finally:
+        proxy.resume()
+    assert [h.id for h in await store.query(name, unit(0), top_k=1)] == ["id0"]
+    await proxy.cut()
+
+
+async def test_vectors_of_another_dimension_are_a_conflict(
+    store: VectorStore, store_settings: Settings, name: str
+) -> None:
+    """A collection filled outside the service (no model recorded) with other vectors."""
+    await store.ensure_collection(name, model="m", dimension=DIM)
+    await store.upsert(name, ["a"], np.stack([unit(0)]), ["doc"], [{"k": 1}])
+    with pytest.raises(EmbeddingModelMismatch, match="dimension"):
+        await store.query(name, np.ones(DIM * 2, dtype=np.float32), top_k=1)

@@ -46,6 +46,17 @@ def _is_connection_error(error: BaseException) -> bool:
     return isinstance(error, ValueError) and "Could not connect" in str(error)
 
 
+def _set_request_timeout(client: ClientAPI, seconds: float) -> None:
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if not isinstance(session, httpx.Client):  # pragma: no cover - a chromadb upgrade moved it
+        raise RuntimeError("cannot set a timeout on this chromadb version's HTTP client")
+    session.timeout = httpx.Timeout(seconds)
+
+
+def _is_dimension_error(error: Exception) -> bool:
+    return "dimension" in str(error).lower()
+
+
 class VectorStore:
     def __init__(
         self,
@@ -65,12 +76,20 @@ class VectorStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
         if settings.chroma_host:
             host, port, ssl = settings.chroma_host, settings.chroma_port, settings.chroma_ssl
-            return cls(
-                lambda: chromadb.HttpClient(
+            timeout = settings.chroma_timeout
+
+            def connect() -> ClientAPI:
+                # chromadb's HTTP client waits forever for an answer, and makes its first
+                # requests while it is built: check that the server answers, then set a timeout.
+                scheme = "https" if ssl else "http"
+                httpx.get(f"{scheme}://{host}:{port}/api/v2/heartbeat", timeout=timeout)
+                client = chromadb.HttpClient(
                     host=host, port=port, ssl=ssl, settings=chroma_settings
-                ),
-                description=f"Chroma server at {host}:{port}",
-            )
+                )
+                _set_request_timeout(client, timeout)
+                return client
+
+            return cls(connect, description=f"Chroma server at {host}:{port}")
         path = settings.chroma_path
         return cls(
             lambda: chromadb.PersistentClient(path=str(path), settings=chroma_settings),
@@ -214,6 +233,11 @@ class VectorStore:
             except (InvalidArgumentError, ValueError) as error:
                 if _is_connection_error(error):
                     raise
+                if _is_dimension_error(error):
+                    raise EmbeddingModelMismatch(
+                        f"Collection '{name}' holds vectors of another dimension than the "
+                        f"configured embedding model's: {error}"
+                    ) from None
                 raise InvalidFilter(f"Invalid filter_metadata: {error}") from None
             documents = (result["documents"] or [[]])[0]
             metadatas = (result["metadatas"] or [[]])[0]
