@@ -13,7 +13,6 @@ from memory_api.db.engine import create_engine
 from memory_api.db.session import Database
 from memory_api.embeddings.base import Embedder
 from memory_api.embeddings.factory import create_embedder
-from memory_api.errors import EmbeddingUnavailable
 from memory_api.indexing.worker import JobWorker
 from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
@@ -32,8 +31,7 @@ class Resources:
 
     async def ready_collection(self, name: str) -> None:
         """Check once per process that ``name`` uses our embedding model (409 otherwise)."""
-        if self.embedder.error is not None:
-            raise EmbeddingUnavailable(self.embedder.error)
+        await self.embedder.ready()
         if name not in self._ready_collections:
             await self.store.ensure_collection(
                 name, model=self.embedder.name, dimension=self.embedder.dimension
@@ -41,8 +39,7 @@ class Resources:
             self._ready_collections.add(name)
 
     async def check_embedder(self) -> None:
-        if self.embedder.error is not None:
-            raise EmbeddingUnavailable(self.embedder.error)
+        await self.embedder.ready()
 
 
 @asynccontextmanager

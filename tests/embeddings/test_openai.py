@@ -95,3 +95,19 @@ async def test_unreachable_server_is_reported_at_start() -> None:
     await embedder.start()
     assert embedder.error is not None and "unreachable" in embedder.error
     await embedder.aclose()
+
+
+async def test_a_server_down_at_start_is_probed_again_later(fake: FakeOpenAI) -> None:
+    fake.fail_next.extend([503, 503])
+    embedder = await started(fake, max_retries=1)
+    assert embedder.error is not None and "HTTP 503" in embedder.error
+    assert embedder.dimension == 0
+    fake.fail_next.extend([503, 503])  # still down at the first use: still unavailable
+    with pytest.raises(EmbeddingUnavailable, match="HTTP 503"):
+        await embedder.ready()
+    vectors = await embedder.embed_documents(["back", "again"])  # the server is back
+    assert vectors.shape == (2, 64) and embedder.dimension == 64 and embedder.error is None
+    probes = len(fake.requests)
+    await embedder.ready()
+    assert len(fake.requests) == probes, "a known dimension is not probed again"
+    await embedder.aclose()

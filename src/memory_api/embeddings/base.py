@@ -37,6 +37,10 @@ class Embedder(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release clients and threads."""
 
+    async def ready(self) -> None:
+        """Raise EmbeddingUnavailable unless usable; a provider may retry its start-up here."""
+        self._require_ready()
+
     def _require_ready(self) -> None:
         if self.error is not None:
             raise EmbeddingUnavailable(self.error)

@@ -7,6 +7,7 @@ at about 4 bytes per token). The SDK retries 408/409/429/5xx with exponential ba
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -66,6 +67,7 @@ class OpenAIEmbedder(Embedder):
         self.timeout = timeout
         self.error = "embedding provider not started"
         self._client: openai.AsyncOpenAI | None = None
+        self._probing = asyncio.Lock()
 
     async def start(self) -> None:
         if not self.api_key and not self.base_url:
@@ -82,15 +84,30 @@ class OpenAIEmbedder(Embedder):
         if known is not None and self.base_url is None:
             self.dimension, self.error = known, None
             return
-        try:  # an unknown model (or a compatible server): ask for one vector to learn its size
-            self.error = None
+        try:
+            await self._probe()
+        except EmbeddingUnavailable:
+            logger.error("embedding provider unavailable: %s", self.error)
+
+    async def _probe(self) -> None:
+        """An unknown model (or a compatible server): ask for one vector to learn its size."""
+        try:
             self.dimension = int((await self._request(["dimension probe"])).shape[1])
         except EmbeddingUnavailable as error:
             self.error = error.detail
-            logger.error("embedding provider unavailable: %s", self.error)
+            raise
+        self.error = None
+
+    async def ready(self) -> None:
+        # A server that was down at start-up is probed again, once at a time, on later calls.
+        if self._client is not None and self.dimension == 0:
+            async with self._probing:
+                if self.dimension == 0:
+                    await self._probe()
+        self._require_ready()
 
     async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        self._require_ready()
+        await self.ready()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         parts = [await self._request(texts[start:end]) for start, end in batches(texts)]

@@ -107,6 +107,7 @@ class IndexingPipeline:
         report: ProgressCallback,
     ) -> dict[str, Any]:
         started = time.monotonic()
+        await self.embedder.ready()
         await self.store.ensure_collection(
             collection, model=self.embedder.name, dimension=self.embedder.dimension
         )
