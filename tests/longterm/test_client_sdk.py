@@ -117,5 +117,21 @@ def test_sync_client_against_a_server_process(
         assert final.status == "completed"
         assert client.query("oxidation of tea", top_k=1).results[0].content.startswith("Green")
         client.delete_state("sync")
+        for odd in (".", "..", "a.b:c@d-e_f"):  # valid ids that URLs could mangle
+            client.put_state(odd, {"id": odd})
+            assert client.get_state(odd).state_data == {"id": odd}
+            client.delete_state(odd)
+        # Invalid ids reach no other route. The server routes on the decoded path, so an id
+        # with "/" finds no route (404); the others fail the id check (422).
+        for invalid, error in (
+            ("x?y=1", ValidationError),
+            ("s#f", ValidationError),
+            ("a/b", NotFoundError),
+            ("../sessions", NotFoundError),
+        ):
+            with pytest.raises(error):
+                client.put_state(invalid, {})
+            with pytest.raises(error):
+                client.get_state(invalid)
     with pytest.raises(TransportError):
         MemoryClient(server.url, timeout=2).stats()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import TypeAdapter
@@ -30,6 +31,14 @@ class Call(Generic[T]):
     ok_statuses: frozenset[int] = frozenset()  # error statuses whose body is still a result
 
 
+def _segment(value: str) -> str:
+    """``value`` as one path segment: "a/b" or "x?y" cannot reach another route, and "." or
+    ".." (valid session ids) are not removed as dot segments."""
+    if value and set(value) == {"."}:
+        return "%2E" * len(value)
+    return quote(value, safe="")
+
+
 def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
@@ -49,15 +58,17 @@ class Calls:
 
     @staticmethod
     def put_state(session_id: str, state_data: dict[str, Any]) -> Call[StateStoreResponse]:
-        return Call("POST", f"/state/{session_id}", STORED, json={"state_data": state_data})
+        return Call(
+            "POST", f"/state/{_segment(session_id)}", STORED, json={"state_data": state_data}
+        )
 
     @staticmethod
     def get_state(session_id: str) -> Call[StateRetrieveResponse]:
-        return Call("GET", f"/state/{session_id}", STATE)
+        return Call("GET", f"/state/{_segment(session_id)}", STATE)
 
     @staticmethod
     def delete_state(session_id: str) -> Call[None]:
-        return Call("DELETE", f"/state/{session_id}", None)
+        return Call("DELETE", f"/state/{_segment(session_id)}", None)
 
     @staticmethod
     def list_sessions(skip: int, limit: int) -> Call[list[StateRetrieveResponse]]:
@@ -85,7 +96,7 @@ class Calls:
 
     @staticmethod
     def index_status(task_id: str) -> Call[IndexTaskStatusResponse]:
-        return Call("GET", f"/index_status/{task_id}", STATUS)
+        return Call("GET", f"/index_status/{_segment(task_id)}", STATUS)
 
     @staticmethod
     def health() -> Call[HealthResponse]:
