@@ -77,6 +77,20 @@ class LoadResult:
         }
 
 
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> bool:
+    """One request on a keep-alive connection; True for a 2xx answer."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return head[9:10] == b"2"
+
+
 async def _worker(
     port: int, make: Callable[[int], bytes], deadline: float, out: LoadResult, worker: int
 ) -> None:
@@ -87,19 +101,31 @@ async def _worker(
             request = make(worker * 1_000_000 + i)
             i += 1
             started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            if head[9:10] in (b"2",):
+            if await _exchange(reader, writer, request):
                 out.latencies.append(time.perf_counter() - started)
             else:
                 out.errors += 1
     finally:
         writer.close()
+
+
+def sequential(port: int, make: Callable[[int], bytes], count: int) -> list[float]:
+    """``count`` requests one after another on one keep-alive connection: latencies (s)."""
+
+    async def run() -> list[float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        latencies = []
+        try:
+            for i in range(count):
+                started = time.perf_counter()
+                if not await _exchange(reader, writer, make(i)):
+                    raise RuntimeError(f"request {i} did not get a 2xx answer")
+                latencies.append(time.perf_counter() - started)
+        finally:
+            writer.close()
+        return latencies
+
+    return asyncio.run(run())
 
 
 def load(port: int, make: Callable[[int], bytes], concurrency: int, seconds: float) -> LoadResult:
