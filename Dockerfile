@@ -2,9 +2,9 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY src ./src
-RUN /opt/venv/bin/pip install --no-cache-dir .
+RUN /opt/venv/bin/pip install --no-cache-dir -c constraints.txt .
 
 FROM python:3.11-slim
 # Volume directories exist in the image, owned by the user: a new named volume copies that

@@ -57,3 +57,27 @@ def test_wheel_ships_migrations_and_migrates(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(str(installed))  # the wheel's code, not the source tree
     assert (tmp_path / "data" / "memory.db").exists()
+
+
+def test_constraints_pin_every_dependency_within_its_range() -> None:
+    """constraints.txt (scripts/lock) pins what pyproject.toml asks for, and every install uses
+    it: a dependency added without refreshing the lock fails here."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line}"
+            pins[canonicalize_name(name)] = version
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    for requirement in map(Requirement, wanted):
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in constraints.txt: run scripts/lock"
+        assert requirement.specifier.contains(pins[name]), (name, pins[name])
+    assert '-c "$ROOT/constraints.txt"' in (REPO / "scripts" / "bootstrap.sh").read_text()
+    assert "pip install --no-cache-dir -c constraints.txt ." in (REPO / "Dockerfile").read_text()
