@@ -48,9 +48,10 @@ def _is_connection_error(error: BaseException) -> bool:
 
 def _set_request_timeout(client: ClientAPI, seconds: float) -> None:
     session = getattr(getattr(client, "_server", None), "_session", None)
-    if not isinstance(session, httpx.Client):  # pragma: no cover - a chromadb upgrade moved it
-        raise RuntimeError("cannot set a timeout on this chromadb version's HTTP client")
-    session.timeout = httpx.Timeout(seconds)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+    else:  # pragma: no cover - a chromadb release moved it (the timeout test then fails)
+        logger.warning("cannot set a request timeout on this chromadb version's HTTP client")
 
 
 def _is_dimension_error(error: Exception) -> bool:
