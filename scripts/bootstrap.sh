@@ -23,7 +23,7 @@ stamp="$VENV/.install-stamp"
 wanted="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
 if [ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]; then
   echo "==> installing memory-api${EXTRAS:+[$EXTRAS]} into $VENV" >&2
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip 2> >(grep -v "^WARNING: Location" >&2)
   # pip warns about every missing local mirror folder; keep the log readable.
   # constraints.txt: the tested versions of every dependency (scripts/lock refreshes it).
   "$VENV/bin/python" -m pip install --quiet -c "$ROOT/constraints.txt" -e "$ROOT${EXTRAS:+[$EXTRAS]}" \
