@@ -63,3 +63,30 @@ async def test_postgres_outage_gives_503_then_recovers(
             await _eventually(lambda: client.post("/state/o", json={"state_data": {"n": 3}}), 201)
             assert (await client.get("/state/o")).json()["state_data"] == {"n": 3}
     await proxy.cut()
+
+
+async def test_connections_dropped_while_idle_cost_no_request(
+    postgres_url: str, settings_factory: Callable[..., Settings]
+) -> None:
+    """PostgreSQL restarts (or a proxy drops every link) while the pools hold idle connections:
+    the first requests afterwards, on both pools, find fresh connections instead of a 503."""
+    parts = urlsplit(postgres_url)
+    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await proxy.start()
+    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    app = create_app(settings_factory(proxied, db_connect_timeout=2), run_worker=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            # Warm both pools: session state (asyncpg's) and everything else (SQLAlchemy's).
+            assert (await client.post("/state/d", json={"state_data": {"n": 1}})).status_code == 201
+            assert (await client.get("/rag_stats")).status_code == 200
+            await proxy.cut()
+            await proxy.restore()
+            await asyncio.sleep(0.2)
+            for _ in range(3):
+                assert (await client.get("/state/d")).status_code == 200
+                stats = await client.get("/rag_stats")
+                assert stats.status_code == 200, stats.text
+                assert (await client.get("/readyz")).status_code == 200
+    await proxy.cut()

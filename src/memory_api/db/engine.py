@@ -21,8 +21,10 @@ def _json_dumps(value: Any) -> str:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the async engine for the configured database (no connection is opened here).
 
-    No pre-ping: it costs a round trip per request. A connection found dead raises a
-    disconnect error, SQLAlchemy then discards the whole pool, and that request gets a 503.
+    On PostgreSQL the pool pings a connection before handing it out (one round trip), so
+    connections that died while idle (a database restart) cost no request a 503. The session
+    state hot path does not pay it: it runs on asyncpg's own pool, which sees closed
+    connections without a round trip.
     """
     url = make_url(settings.resolved_database_url)
     options: dict[str, Any] = {
@@ -43,6 +45,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=0,
         pool_timeout=settings.db_connect_timeout,
         pool_recycle=1800,
+        pool_pre_ping=True,
         connect_args={
             "timeout": settings.db_connect_timeout,
             "command_timeout": 60,
