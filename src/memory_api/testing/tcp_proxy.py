@@ -48,10 +48,17 @@ class TcpProxy:
             writer.transport.abort()
             return
         self._writers.update((writer, up_writer))
-        await asyncio.gather(
-            _pipe(reader, up_writer, self._flowing), _pipe(up_reader, writer, self._flowing)
-        )
-        self._writers.difference_update((writer, up_writer))
+        try:
+            await asyncio.gather(
+                _pipe(reader, up_writer, self._flowing), _pipe(up_reader, writer, self._flowing)
+            )
+        except asyncio.CancelledError:
+            # The loop is closing with this link open (a stalled one, say). Ending normally
+            # keeps asyncio from logging the cancelled connection handler as an error.
+            writer.transport.abort()
+            up_writer.transport.abort()
+        finally:
+            self._writers.difference_update((writer, up_writer))
 
 
 async def _pipe(
