@@ -59,6 +59,9 @@ async def test_missing_directory_and_bad_extensions(
         "/index_files", json={"directory": str(docs), "file_extensions": ["../x"]}
     )
     assert response.status_code == 422
+    misspelt = await lt_client.post("/index_files", json={"directory": str(docs), "force": True})
+    assert misspelt.status_code == 422
+    assert misspelt.json()["detail"][0]["type"] == "extra_forbidden"
 
 
 async def test_extensions_are_normalised(

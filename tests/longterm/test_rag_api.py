@@ -167,6 +167,8 @@ async def test_query_filters_and_bounds(
         {"filter_metadata": {"$bogus": 1}},
         {"filter_metadata": {"a": {"$gt": [1, 2]}}},
         {"filter_metadata": "x"},
+        {"filter_metadata": {"extension": ".md", "chunk_index": 0}},  # one key: use $and
+        {"filter": {"extension": ".md"}},  # unknown field
     ):
         response = await lt_client.post("/rag_query", json={"query": "cats", **bad})
         assert response.status_code == 422, (bad, response.text)

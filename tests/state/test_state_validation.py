@@ -39,6 +39,7 @@ async def test_invalid_session_ids(client: httpx.AsyncClient, raw_id: str) -> No
         {"state_data": "text"},
         {"state_data": None},
         {"state_data": 3},
+        {"state_data": {}, "state": {"typo": True}},  # unknown fields are refused
         [1],
     ],
 )

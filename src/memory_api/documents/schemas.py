@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
+
+from memory_api.documents.filters import MetadataFilter
+from memory_api.http.schemas import StrictRequest
 
 
 def _integral_float_to_int(value: Any) -> Any:
@@ -18,20 +21,10 @@ def _integral_float_to_int(value: Any) -> Any:
 JSONInteger = Annotated[int, BeforeValidator(_integral_float_to_int)]
 
 
-class RAGQueryRequest(BaseModel):
-    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess
-    # (18.0 is 18, as in JSON Schema; 18.5 is refused).
-    model_config = ConfigDict(strict=True)
-
+class RAGQueryRequest(StrictRequest):
     query: str = Field(min_length=1, max_length=10_000, description="Text to search for.")
     top_k: JSONInteger = Field(5, ge=1, le=20, description="Number of results.")
-    filter_metadata: dict[str, Any] | None = Field(
-        None,
-        description=(
-            'Chroma "where" filter on chunk metadata (source, relative_path, extension, '
-            'chunk_index, collection), e.g. {"extension": ".md"}.'
-        ),
-    )
+    filter_metadata: MetadataFilter | None = None
 
 
 class RAGQueryResult(BaseModel):

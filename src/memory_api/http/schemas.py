@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+
+class StrictRequest(BaseModel):
+    """Base of every request body. Strict: 0 is not false and "5" is not 5; unknown fields are
+    refused (a misspelt "filter" would otherwise be ignored): clients get a 422, not a guess."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class ErrorResponse(BaseModel):

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
+
+from memory_api.http.schemas import StrictRequest
 
 _EXTENSION = re.compile(r"^\.[a-z0-9_+-]{1,20}$")
 JobStatus = Literal["pending", "in_progress", "completed", "failed"]
 
 
-class IndexFilesRequest(BaseModel):
-    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess.
-    model_config = ConfigDict(strict=True)
-
+class IndexFilesRequest(StrictRequest):
     directory: str | None = Field(
         None,
         max_length=4096,

@@ -7,14 +7,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from memory_api.http.schemas import StrictRequest
+
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,256}$"
 SESSION_ID_RULE = "1 to 256 characters from A-Z a-z 0-9 . _ : @ -"
 
 
-class StateStoreRequest(BaseModel):
-    # Strict: 0 is not false and "5" is not 5; clients get a 422 rather than a guess.
-    model_config = ConfigDict(strict=True)
-
+class StateStoreRequest(StrictRequest):
     state_data: dict[str, Any] = Field(
         description="The session's state: any JSON object (for example a LangGraph graph state)."
     )

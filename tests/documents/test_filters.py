@@ -1,0 +1,105 @@
+"""filter_metadata: the validator, the published JSON Schema and Chroma agree."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pytest
+
+from memory_api.app import create_app
+from memory_api.documents.filters import MAX_DEPTH, check_filter
+from memory_api.settings import Settings
+from memory_api.vectorstore.chroma import VectorStore
+
+SCHEMA = create_app(Settings(_env_file=None)).openapi()[  # type: ignore[call-arg]
+    "components"
+]["schemas"]["RAGQueryRequest"]["properties"]["filter_metadata"]
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def nested(depth: int) -> dict[str, Any]:
+    where: dict[str, Any] = {"extension": ".md"}
+    for _ in range(depth):
+        where = {"$or": [where, {"chunk_index": 0}]}
+    return where
+
+
+ACCEPTED: list[dict[str, Any]] = [
+    {"extension": ".md"},
+    {"chunk_index": 2},
+    {"flag": True},
+    {"score": 0.5},
+    {"chunk_index": {"$gte": 1}},
+    {"chunk_index": {"$lt": 2.5}},
+    {"extension": {"$ne": ".py"}},
+    {"flag": {"$eq": False}},
+    {"extension": {"$in": [".md", ".txt"]}},
+    {"chunk_index": {"$nin": [0, 1]}},
+    {"flag": {"$in": [True]}},
+    {"$and": [{"extension": ".md"}, {"chunk_index": {"$gt": 0}}]},
+    {"$or": [{"extension": ".md"}, {"$and": [{"chunk_index": 0}, {"flag": True}]}]},
+    nested(MAX_DEPTH),
+]
+REJECTED: list[Any] = [
+    {},
+    {"a": 1, "b": 2},
+    {"": 1},
+    {"$bogus": 1},
+    {"$in": [1, 2]},
+    {"a": None},
+    {"a": [1, 2]},
+    {"a": {}},
+    {"a": {"$gt": 1, "$lt": 3}},
+    {"a": {"$gt": "x"}},
+    {"a": {"$gte": True}},
+    {"a": {"$eq": None}},
+    {"a": {"$eq": [1]}},
+    {"a": {"$in": []}},
+    {"a": {"$in": "x"}},
+    {"a": {"$in": [1, "x"]}},
+    {"a": {"$in": [True, 1]}},
+    {"a": {"$regex": "x"}},
+    {"$and": [{"a": 1}]},
+    {"$or": {"a": 1}},
+    {"$and": [{"a": 1}, {}]},
+    nested(MAX_DEPTH + 1),
+]
+
+
+@pytest.mark.parametrize("where", ACCEPTED)
+def test_accepted_by_the_validator_and_the_schema(where: dict[str, Any]) -> None:
+    assert check_filter(where) == where
+    assert VALIDATOR.is_valid(where)
+
+
+@pytest.mark.parametrize("where", REJECTED)
+def test_rejected_by_the_validator_and_the_schema(where: Any) -> None:
+    with pytest.raises(ValueError, match=r"^filter_metadata"):
+        check_filter(where)
+    assert not VALIDATOR.is_valid(where)
+
+
+def test_mixed_integers_and_decimals_become_decimals() -> None:
+    """JSON does not tell 2 from 2.0; Chroma wants one type per list."""
+    where = {"score": {"$in": [1, 2.5]}}
+    assert VALIDATOR.is_valid(where)
+    assert check_filter(where) == {"score": {"$in": [1.0, 2.5]}}
+
+
+async def test_chroma_accepts_every_accepted_filter(tmp_path: Path) -> None:
+    store = VectorStore.from_settings(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    name = f"f-{uuid.uuid4().hex[:8]}"
+    await store.ensure_collection(name, model="m", dimension=4)
+    vectors = np.eye(4, dtype=np.float32)
+    metadatas = [
+        {"extension": ".md", "chunk_index": i, "flag": i % 2 == 0, "score": i / 2} for i in range(4)
+    ]
+    await store.upsert(name, [f"c{i}" for i in range(4)], vectors, ["doc"] * 4, metadatas)
+    for where in [*ACCEPTED, check_filter({"score": {"$in": [1, 0.5]}})]:
+        await store.query(name, vectors[0], top_k=4, where=check_filter(where))
+    hits = await store.query(name, vectors[0], top_k=4, where={"chunk_index": {"$in": [1, 3]}})
+    assert {hit.metadata["chunk_index"] for hit in hits} == {1, 3}
