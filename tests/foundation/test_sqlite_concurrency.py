@@ -59,3 +59,33 @@ async def test_state_survives_app_restart(settings: Settings) -> None:
                     assert (await client.get("/state/keep")).json()["state_data"] == {"kept": True}
                     return
     pytest.fail("the state written before the restart was not found")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_reads_do_not_wait_for_a_writer(settings: Settings) -> None:
+    """Another process holds SQLite's write lock (an indexing job, say): session reads still
+    answer from their snapshot instead of queueing behind it (writes do queue)."""
+    import sqlite3
+
+    app = create_app(settings, run_worker=False)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.post("/state/r", json={"state_data": {"v": 1}})).status_code == 201
+            path = app.state.database.engine.url.database
+            writer = sqlite3.connect(path, isolation_level=None)
+            writer.execute("BEGIN IMMEDIATE")
+            writer.execute("UPDATE session_states SET state_data = '{\"v\": 2}'")
+            try:
+                read = await asyncio.wait_for(client.get("/state/r"), 10)
+                listed = await asyncio.wait_for(client.get("/sessions"), 10)
+                write = asyncio.create_task(client.post("/state/w", json={"state_data": {}}))
+                await asyncio.sleep(0.5)
+                assert not write.done(), "a write got past another writer's lock"
+            finally:
+                writer.execute("COMMIT")
+                writer.close()
+            assert read.status_code == 200 and read.json()["state_data"] == {"v": 1}
+            assert listed.status_code == 200
+            assert (await write).status_code == 201
+            assert (await client.get("/state/r")).json()["state_data"] == {"v": 2}

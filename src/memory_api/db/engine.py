@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from memory_api.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "memory_api_read_only"
 
 
 def _json_dumps(value: Any) -> str:
@@ -57,7 +58,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """WAL lets readers run beside a writer; IMMEDIATE transactions make writers queue on the
-    busy timeout instead of failing with "database is locked" when a read lock is upgraded."""
+    busy timeout instead of failing with "database is locked" when a read lock is upgraded.
+    Transactions that only read begin deferred instead (see _on_begin)."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -73,4 +75,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only connection (Database.single_statement(read_only=True)) begins deferred:
+        # in WAL mode it reads a snapshot and never waits for a writer.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

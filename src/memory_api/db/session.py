@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from memory_api.db.engine import READ_ONLY_OPTION
 from memory_api.db.errors import translate_connect_errors, translate_disconnects
 
 
@@ -51,10 +52,13 @@ class Database:
                 await session.commit()
 
     @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for work that is one SQL statement (hot paths: session state)."""
+    async def single_statement(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection for work that is one SQL statement (hot paths: session state).
+        ``read_only``: on SQLite, a reader that does not wait for the write lock."""
         with translate_connect_errors():
             connection = await self._statement_engine.connect()
+            if read_only:
+                await connection.execution_options(**{READ_ONLY_OPTION: True})
         try:
             with translate_disconnects():
                 yield connection

@@ -47,12 +47,12 @@ class StateService:
         self.database = database
 
     @asynccontextmanager
-    async def _repository(self) -> AsyncIterator[StateStore]:
+    async def _repository(self, *, read_only: bool = False) -> AsyncIterator[StateStore]:
         if self.database.driver_pool is not None:  # PostgreSQL: the plain asyncpg pool
             async with acquire(self.database.driver_pool) as driver:
                 yield AsyncpgStateRepository(driver)
         else:
-            async with self.database.single_statement() as connection:
+            async with self.database.single_statement(read_only=read_only) as connection:
                 yield StateRepository(connection)
 
     async def store(self, session_id: str, state_data: dict[str, Any]) -> None:
@@ -60,7 +60,7 @@ class StateService:
             await repository.upsert(session_id, state_data, utcnow())
 
     async def retrieve(self, session_id: str) -> bytes:
-        async with self._repository() as repository:
+        async with self._repository(read_only=True) as repository:
             state = await repository.get(session_id)
         if state is None:
             raise SessionNotFound()
@@ -73,7 +73,7 @@ class StateService:
             raise SessionNotFound()
 
     async def list(self, skip: int, limit: int) -> bytes:
-        async with self._repository() as repository:
+        async with self._repository(read_only=True) as repository:
             states = await repository.list(skip, limit)
         return b"[" + b",".join(render(state) for state in states) + b"]"
 
