@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     embedding_model_dir: Path | None = None
     embedding_model: str | None = None
     embedding_batch_size: int = Field(32, ge=1, le=2048)
+    embedding_indexing_threads: int | None = Field(None, ge=0, le=1024)
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=_alias("openai_api_key", "OPENAI_API_KEY")
     )

@@ -65,6 +65,28 @@ async def test_dynamic_padding_does_not_change_vectors(embedder: LocalEmbedder) 
     np.testing.assert_allclose(batch[1], alone, atol=1e-5)
 
 
+@pytest.mark.parametrize("threads", [0, 1])
+async def test_indexing_session_gives_the_query_sessions_vectors(
+    model_dir: Path, threads: int
+) -> None:
+    """Indexing on its own session (1 thread, leaving a core to the API) or on the query
+    session (0): the same vectors either way."""
+    local = LocalEmbedder(model_dir, indexing_threads=threads)
+    await local.start()
+    assert (local._bulk_session is local._session) == (threads == 0)
+    documents = await local.embed_documents(SENTENCES)
+    for sentence, vector in zip(SENTENCES, documents, strict=True):
+        np.testing.assert_allclose(vector, await local.embed_query(sentence), atol=1e-5)
+    assert local._bulk_session.get_session_options().intra_op_num_threads == threads
+    await local.aclose()
+
+
+def test_indexing_leaves_one_core_by_default() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert LocalEmbedder(None).indexing_threads == max(cores - 1, 0)
+    assert LocalEmbedder(None, indexing_threads=0).indexing_threads == 0
+
+
 async def test_long_text_is_truncated_not_rejected(embedder: LocalEmbedder) -> None:
     very_long = "word " * 5000
     vector = (await embedder.embed_documents([very_long]))[0]

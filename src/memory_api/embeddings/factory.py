@@ -20,4 +20,8 @@ def create_embedder(settings: Settings) -> Embedder:
         )
     from memory_api.embeddings.local import LocalEmbedder
 
-    return LocalEmbedder(settings.embedding_model_dir, batch_size=settings.embedding_batch_size)
+    return LocalEmbedder(
+        settings.embedding_model_dir,
+        batch_size=settings.embedding_batch_size,
+        indexing_threads=settings.embedding_indexing_threads,
+    )

@@ -2,14 +2,17 @@
 
 Unlike Chroma's runner, which pads every input to 256 tokens, batches are padded to their
 longest member (dynamic padding) and bulk input is sorted by length first, so short texts and
-queries cost what they need. Queries and bulk work use separate threads over one shared
-(thread-safe) inference session, so a query never waits behind an indexing batch.
+queries cost what they need. Queries and bulk work (indexing) run on separate threads, so a
+query never waits behind an indexing batch, and, on a machine with more than one core, on
+separate inference sessions: queries use every core, indexing all but one, which stays free
+for the API while a job runs (bench.responsiveness; MEMORY_API_EMBEDDING_INDEXING_THREADS).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +68,12 @@ def _load(directory: Path, threads: int | None) -> tuple[Any, Any]:
         return _loaded[key]
 
 
+def default_indexing_threads() -> int:
+    """All cores this process may use but one; 0 (share the query session) on one core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max((cores or 1) - 1, 0)
+
+
 class LocalEmbedder(Embedder):
     name = MODEL_NAME
 
@@ -73,14 +82,19 @@ class LocalEmbedder(Embedder):
         model_dir: Path | None = None,
         *,
         batch_size: int = 32,
-        intra_op_threads: int | None = None,
+        indexing_threads: int | None = None,
     ) -> None:
+        """``indexing_threads``: onnxruntime threads of the session that embeds documents;
+        0 shares the query session (every core), None picks default_indexing_threads()."""
         self.model_dir = model_dir
         self.batch_size = batch_size
-        self.intra_op_threads = intra_op_threads
+        self.indexing_threads = (
+            default_indexing_threads() if indexing_threads is None else indexing_threads
+        )
         self.error = "embedding model not loaded yet"
         self._tokenizer: Any = None
         self._session: Any = None
+        self._bulk_session: Any = None
         self._inputs: set[str] = set()
         self._bulk = ThreadPoolExecutor(1, thread_name_prefix="embed-bulk")
         self._query = ThreadPoolExecutor(1, thread_name_prefix="embed-query")
@@ -113,7 +127,10 @@ class LocalEmbedder(Embedder):
                 f"{', '.join(missing)}; set MEMORY_API_EMBEDDING_MODEL_DIR to the folder of "
                 f"{MODEL_NAME} (model.onnx, tokenizer.json)"
             )
-        self._tokenizer, self._session = _load(directory, self.intra_op_threads)
+        self._tokenizer, self._session = _load(directory, None)
+        self._bulk_session = (
+            _load(directory, self.indexing_threads)[1] if self.indexing_threads else self._session
+        )
         self._inputs = {item.name for item in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self.error = None
@@ -124,26 +141,26 @@ class LocalEmbedder(Embedder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._bulk, self._encode, list(texts))
+        return await loop.run_in_executor(self._bulk, self._encode, list(texts), self._bulk_session)
 
     async def embed_query(self, text: str) -> np.ndarray:
         self._require_ready()
         loop = asyncio.get_running_loop()
-        vectors = await loop.run_in_executor(self._query, self._encode, [text])
+        vectors = await loop.run_in_executor(self._query, self._encode, [text], self._session)
         result: np.ndarray = vectors[0]
         return result
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def _encode(self, texts: list[str], session: Any) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         output = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(order), self.batch_size):
             members = order[start : start + self.batch_size]
             batch = [encodings[i] for i in members]
-            output[members] = self._run(batch)
+            output[members] = self._run(batch, session)
         return output
 
-    def _run(self, batch: list[Any]) -> np.ndarray:
+    def _run(self, batch: list[Any], session: Any) -> np.ndarray:
         width = max(len(e.ids) for e in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -153,7 +170,7 @@ class LocalEmbedder(Embedder):
         feed = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feed["token_type_ids"] = np.zeros_like(ids)
-        hidden = self._session.run(None, feed)[0]
+        hidden = session.run(None, feed)[0]
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return normalise(pooled)
