@@ -49,6 +49,7 @@ REJECTED: list[Any] = [
     {"a": 1, "b": 2},
     {"": 1},
     {"$bogus": 1},
+    {"#document": {"$contains": "x"}},
     {"$in": [1, 2]},
     {"a": None},
     {"a": [1, 2]},

@@ -73,7 +73,7 @@ def _where(value: Any, where: str, depth: int) -> dict[str, Any]:
         return {
             key: [_where(item, f"{where}.{key}[{i}]", depth + 1) for i, item in enumerate(operand)]
         }
-    if not key or key.startswith("$"):
+    if not key or key.startswith(("$", "#")):  # "#..." keys are Chroma's own (#document)
         raise ValueError(f"{where}: {key!r} is neither a metadata field nor $and / $or")
     return {key: _condition(operand, f"{where}.{key}")}
 
@@ -112,7 +112,7 @@ _CONDITION = {
 
 
 def _where_schema(depth: int) -> dict[str, Any]:
-    keys: dict[str, Any] = {"^[^$]": _CONDITION}
+    keys: dict[str, Any] = {"^[^$#]": _CONDITION}
     if depth < MAX_DEPTH:
         keys["^\\$(and|or)$"] = {"type": "array", "minItems": 2, "items": _where_schema(depth + 1)}
     return {
