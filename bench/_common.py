@@ -171,8 +171,10 @@ def temporary_postgres() -> Iterator[str]:
 
 
 def server(tmp: Path, *args: str, **env: str) -> ServerProcess:
+    """``memory-api serve`` with ``args``, logging warnings only (no access log under load)."""
     environment = ServerProcess.base_env(tmp, MEMORY_API_EMBEDDING_MODEL_DIR=MODEL_DIR, **env)
-    return ServerProcess(environment, tmp / f"server-{uuid.uuid4().hex[:6]}.log", *args)
+    log = tmp / f"server-{uuid.uuid4().hex[:6]}.log"
+    return ServerProcess(environment, log, "--log-level", "warning", *args)
 
 
 def rss_mib(pid: int) -> float:

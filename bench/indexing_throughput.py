@@ -39,8 +39,6 @@ def main() -> None:
         files = copy_corpus(args.packages.split(","), docs)
         api = server(
             tmp,
-            "--log-level",
-            "warning",
             MEMORY_API_INDEX_ROOTS=str(docs),
             MEMORY_API_JOB_POLL_INTERVAL="0.1",
         )

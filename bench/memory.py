@@ -46,8 +46,6 @@ def main() -> None:
             (docs / f"f{i:05d}.md").write_text("\n\n".join(paragraphs))
         api = server(
             tmp,
-            "--log-level",
-            "warning",
             MEMORY_API_INDEX_ROOTS=str(docs),
             MEMORY_API_CHUNK_SIZE="120",
             MEMORY_API_CHUNK_OVERLAP="0",

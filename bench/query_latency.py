@@ -81,8 +81,6 @@ def main() -> None:
             fill_seconds = time.monotonic() - started
             api = server(
                 tmp,
-                "--log-level",
-                "warning",
                 MEMORY_API_CHROMA_HOST=chroma.host,
                 MEMORY_API_CHROMA_PORT=str(chroma.port),
                 MEMORY_API_COLLECTION_NAME=COLLECTION,

@@ -26,8 +26,6 @@ def main() -> None:
             (docs / f"note{i:05d}.md").write_text(f"Note {i}: short memo number {i}.")
         api = server(
             tmp,
-            "--log-level",
-            "warning",
             MEMORY_API_INDEX_ROOTS=str(docs),
             MEMORY_API_JOB_POLL_INTERVAL="0.1",
         )

@@ -34,7 +34,7 @@ def main() -> None:
         docs = tmp / "docs"
         write_corpus(docs / "warm", files=10, paragraphs=2)
         write_corpus(docs / "big", files=150, paragraphs=6)
-        api = server(tmp, "--log-level", "warning", MEMORY_API_INDEX_ROOTS=str(docs))
+        api = server(tmp, MEMORY_API_INDEX_ROOTS=str(docs))
         api.start()
         with httpx.Client(base_url=api.url, timeout=60) as client:
             client.post("/state/probe", json={"state_data": {"probe": True}})

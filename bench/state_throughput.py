@@ -30,7 +30,7 @@ def measure(seconds: float, concurrency: int, workers: int) -> dict[str, Any]:
             chroma = ChromaServer(tmp / "chroma")
             chroma.start()
             env.update(MEMORY_API_CHROMA_HOST=chroma.host, MEMORY_API_CHROMA_PORT=str(chroma.port))
-        api = server(tmp, "--workers", str(workers), "--log-level", "warning", **env)
+        api = server(tmp, "--workers", str(workers), **env)
         api.start()
         try:
             with httpx.Client(base_url=api.url) as client:
