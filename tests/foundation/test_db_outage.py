@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -27,14 +27,25 @@ async def _eventually(call: Callable[[], object], expected: int, seconds: float 
         await asyncio.sleep(0.2)
 
 
-async def test_postgres_outage_gives_503_then_recovers(
-    postgres_url: str, settings_factory: Callable[..., Settings]
-) -> None:
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy in front of PostgreSQL, for the test to cut."""
     parts = urlsplit(postgres_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    await proxy.start()
-    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
-    app = create_app(settings_factory(proxied, db_connect_timeout=2))
+    running = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    await running.start()
+    yield running
+    await running.cut()
+
+
+def through(proxy: TcpProxy, postgres_url: str) -> str:
+    parts = urlsplit(postgres_url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+
+
+async def test_postgres_outage_gives_503_then_recovers(
+    proxy: TcpProxy, postgres_url: str, settings_factory: Callable[..., Settings]
+) -> None:
+    app = create_app(settings_factory(through(proxy, postgres_url), db_connect_timeout=2))
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -62,19 +73,15 @@ async def test_postgres_outage_gives_503_then_recovers(
             await _eventually(lambda: client.get("/readyz"), 200)
             await _eventually(lambda: client.post("/state/o", json={"state_data": {"n": 3}}), 201)
             assert (await client.get("/state/o")).json()["state_data"] == {"n": 3}
-    await proxy.cut()
 
 
 async def test_connections_dropped_while_idle_cost_no_request(
-    postgres_url: str, settings_factory: Callable[..., Settings]
+    proxy: TcpProxy, postgres_url: str, settings_factory: Callable[..., Settings]
 ) -> None:
     """PostgreSQL restarts (or a proxy drops every link) while the pools hold idle connections:
     the first requests afterwards, on both pools, find fresh connections instead of a 503."""
-    parts = urlsplit(postgres_url)
-    proxy = TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
-    await proxy.start()
-    proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
-    app = create_app(settings_factory(proxied, db_connect_timeout=2), run_worker=False)
+    settings = settings_factory(through(proxy, postgres_url), db_connect_timeout=2)
+    app = create_app(settings, run_worker=False)
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -89,4 +96,3 @@ async def test_connections_dropped_while_idle_cost_no_request(
                 stats = await client.get("/rag_stats")
                 assert stats.status_code == 200, stats.text
                 assert (await client.get("/readyz")).status_code == 200
-    await proxy.cut()
