@@ -54,3 +54,17 @@ async def test_metrics_after_some_traffic(
         s.labels["kind"]: s.value for s in found["memory_api_embedding_duration_seconds_count"]
     }
     assert kinds["query"] >= 1 and kinds["documents"] >= 1
+
+
+async def test_documentation_routes_have_their_own_label(lt_client: httpx.AsyncClient) -> None:
+    paths = ("/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect")
+    for path in paths:
+        assert (await lt_client.get(path)).status_code == 200, path
+    found = samples((await lt_client.get("/metrics")).text)
+    routes = {
+        s.labels["route"]: s.value
+        for s in found["memory_api_http_requests_total"]
+        if s.labels["status"] == "200" and s.labels["method"] == "GET"
+    }
+    assert {path: routes.get(path) for path in paths} == dict.fromkeys(paths, 1)
+    assert "unmatched" not in routes

@@ -181,3 +181,16 @@ async def test_health_names_every_dependency(lt_client: httpx.AsyncClient) -> No
     body = (await lt_client.get("/health")).json()
     assert body["status"] == "ok"
     assert set(body["services"]) == {"database", "vector_store", "embedding_model"}
+
+
+async def test_metadata_keys_come_in_one_order(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    """Chroma hands metadata back with its keys in any order; results list them in one."""
+    for i in range(12):
+        (docs / f"note{i}.md").write_text(f"Note {i} about gardening, soil and tomatoes.")
+    await index()
+    results = await query(lt_client, "gardening", top_k=12)
+    assert len(results) == 12
+    orders = {tuple(result["metadata"]) for result in results}
+    assert orders == {("source", "relative_path", "extension", "chunk_index", "collection")}

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from memory_api.http.request_log import RequestIdFilter
+from memory_api.testing.server import ServerProcess
 
 
 def access_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
@@ -57,3 +58,18 @@ async def test_errors_are_logged_with_the_request_id(
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "memory_api"]
     assert errors, "the 503 was not logged"
     assert all(getattr(r, "request_id", None) == "err-42" for r in errors)
+
+
+def test_served_access_line_carries_the_request_id_once(tmp_path: Path) -> None:
+    """What ``memory-api serve`` writes: one JSON object per access line, the id inside it."""
+    env = ServerProcess.base_env(tmp_path)
+    log = tmp_path / "server.log"
+    with ServerProcess(env, log) as server:
+        response = httpx.get(server.url + "/livez", headers={"X-Request-ID": "trace-once-77"})
+        assert response.status_code == 200
+    lines = [line for line in log.read_text().splitlines() if "trace-once-77" in line]
+    assert len(lines) == 1, lines
+    assert lines[0].count("trace-once-77") == 1, lines[0]
+    record = json.loads(lines[0][lines[0].index("{") :])
+    assert record["request_id"] == "trace-once-77"
+    assert record["path"] == "/livez"

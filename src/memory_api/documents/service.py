@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from memory_api.db.session import SessionDep
+from memory_api.documents.metadata import in_order
 from memory_api.documents.repository import DocumentRepository
 from memory_api.documents.schemas import (
     ExtensionStats,
@@ -40,7 +41,9 @@ class QueryService:
         )
         results = [
             RAGQueryResult(
-                content=hit.document, metadata=hit.metadata, similarity_score=1.0 - hit.distance
+                content=hit.document,
+                metadata=in_order(hit.metadata),
+                similarity_score=1.0 - hit.distance,
             )
             for hit in hits
         ]

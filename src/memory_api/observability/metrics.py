@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -17,6 +18,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from memory_api.indexing.repository import JobRepository
@@ -62,9 +64,13 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    """``plain_paths``: routes without parameters that FastAPI does not report in the scope
+    (the documentation: /docs, /openapi.json, ...); their path is their label."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, plain_paths: frozenset[str]) -> None:
         self.app = app
         self.metrics = metrics
+        self.plain_paths = plain_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,7 +88,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None)
+            if route is None:
+                route = scope["path"] if scope["path"] in self.plain_paths else "unmatched"
             method = scope["method"]
             self.metrics.requests.labels(method, route, str(status)).inc()
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
@@ -114,6 +122,11 @@ async def metrics_endpoint(request: Request) -> Response:
 def install_metrics(app: FastAPI) -> Metrics:
     metrics = Metrics()
     app.state.metrics = metrics
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    plain_paths = frozenset(
+        route.path
+        for route in app.routes
+        if isinstance(route, Route) and not isinstance(route, APIRoute) and "{" not in route.path
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics, plain_paths=plain_paths)
     app.include_router(router)
     return metrics
