@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from memory_api.errors import MemoryAPIError, Unavailable
+from memory_api.http.validation import validation_error
 
 logger = logging.getLogger("memory_api")
 
@@ -62,4 +64,5 @@ async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 def install_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MemoryAPIError, _domain_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
