@@ -1,0 +1,128 @@
+"""Bodies must say they are JSON (415 otherwise); each route declares what it accepts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+
+from memory_api.http.handlers import install_exception_handlers
+from memory_api.http.routing import JSONRoute, accepts
+from memory_api.http.schemas import StrictRequest
+
+SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+BODY = b'{"state_data": {}, "query": "x"}'
+
+
+def body_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every operation that takes a body, with its path parameters filled."""
+    return [
+        (method.upper(), re.sub(r"\{[^}]+\}", "s", path))
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if "requestBody" in operation
+    ]
+
+
+@SQLITE
+async def test_every_body_route_wants_json(app: FastAPI, client: httpx.AsyncClient) -> None:
+    routes = body_routes(app)
+    assert ("POST", "/state/s") in routes and ("POST", "/rag_query") in routes
+    for method, path in routes:
+        for content_type in (None, "text/plain", "application/x-www-form-urlencoded", "json"):
+            headers = {} if content_type is None else {"content-type": content_type}
+            response = await client.request(method, path, content=BODY, headers=headers)
+            assert response.status_code == 415, (method, path, content_type, response.text)
+            detail = response.json()["detail"]
+            assert detail.endswith("send the body as application/json"), detail
+            if content_type is None:
+                assert detail.startswith("Missing Content-Type")
+            else:
+                assert content_type in detail
+        refused = await client.request(
+            method,
+            path,
+            content=BODY,
+            headers={"content-type": "application/json; charset=latin-1"},
+        )
+        assert refused.status_code == 415, refused.text
+        for content_type in ("application/json", "Application/JSON; charset=UTF-8"):
+            response = await client.request(
+                method, path, content=BODY, headers={"content-type": content_type}
+            )
+            assert response.status_code != 415, (method, path, content_type)
+
+
+@SQLITE
+async def test_no_body_and_no_content_type_is_a_missing_body(client: httpx.AsyncClient) -> None:
+    response = await client.post("/state/s")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "missing"
+
+
+@SQLITE
+async def test_invalid_utf8_says_so(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/state/s",
+        content=b'{"state_data": {"x": "\xff\xfe"}}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"type": "json_invalid", "loc": ["body", 22], "msg": "request body is not valid UTF-8"}
+    ]
+
+
+@SQLITE
+async def test_the_body_limit_comes_first(client: httpx.AsyncClient, app: FastAPI) -> None:
+    limit = app.state.settings.max_body_bytes
+    response = await client.post(
+        "/state/s", content=b"x" * (limit + 1), headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 413
+
+
+@SQLITE
+async def test_the_openapi_document_lists_415_for_body_routes(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    assert "415" in paths["/state/{session_id}"]["post"]["responses"]
+    assert "415" in paths["/rag_query"]["post"]["responses"]
+    assert "415" not in paths["/state/{session_id}"]["get"]["responses"]
+
+
+class Patch(StrictRequest):
+    value: int
+
+
+async def test_a_route_declares_other_media_types() -> None:
+    """What a PATCH with JSON Merge Patch bodies will use: a property of the route."""
+    router = APIRouter(route_class=JSONRoute)
+
+    @router.patch("/thing")
+    @accepts("application/merge-patch+json", "application/json-patch+json")
+    async def patch(body: Patch) -> dict[str, Any]:
+        return {"value": body.value}
+
+    app = FastAPI()
+    install_exception_handlers(app)
+    app.include_router(router)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        for kind in ("application/merge-patch+json", "application/json-patch+json"):
+            response = await client.patch(
+                "/thing", content=b'{"value": 3}', headers={"content-type": kind}
+            )
+            assert response.json() == {"value": 3}, kind
+        response = await client.patch(
+            "/thing", content=b'{"value": 3}', headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 415
+        assert response.json()["detail"] == (
+            "Unsupported media type 'application/json': send the body as "
+            "application/merge-patch+json or application/json-patch+json"
+        )
