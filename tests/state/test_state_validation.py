@@ -130,3 +130,39 @@ async def test_strict_types_in_bodies(client: httpx.AsyncClient) -> None:
     assert response.status_code == 422
     response = await client.post("/rag_query", json={"query": "x", "top_k": "5"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "raw_id", ["a%2Fb", "a%2fb", "%2F", "a%2F", "..%2Fsessions", "x%2F..%2F..%2Flivez", "a/b", "a/"]
+)
+async def test_session_ids_with_a_slash_get_the_id_rule(
+    client: httpx.AsyncClient, raw_id: str
+) -> None:
+    """Routing sees the decoded path, so %2F is a slash there: these ids still get the 422."""
+    for method in ("GET", "POST", "DELETE"):
+        response = await client.request(method, f"/state/{raw_id}", json={"state_data": {}})
+        assert response.status_code == 422, (method, raw_id, response.text)
+        errors = response.json()["detail"]
+        assert errors[0]["loc"] == ["path", "session_id"], errors
+        assert errors[0]["msg"].startswith("String should match pattern")
+    response = await client.request("PUT", f"/state/{raw_id}", json={"state_data": {}})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, POST"
+
+
+async def test_task_ids_with_a_slash_are_unknown_tasks(client: httpx.AsyncClient) -> None:
+    response = await client.get("/index_status/a%2Fb")
+    assert response.status_code == 404
+    assert response.json() == {
+        "task_id": "a/b",
+        "status": "not_found",
+        "progress": 0,
+        "details": "No indexing task with this id",
+        "result": None,
+    }
+
+
+async def test_other_trailing_slashes_still_redirect(client: httpx.AsyncClient) -> None:
+    response = await client.get("/sessions/")
+    assert response.status_code == 307
+    assert response.headers["location"].endswith("/sessions")

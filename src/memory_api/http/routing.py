@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 from memory_api.http import json_body
@@ -36,6 +37,23 @@ def accepts(*media_types: str) -> Callable[[Endpoint], Endpoint]:
         return endpoint
 
     return declare
+
+
+class SlashedConvertor(Convertor[str]):
+    """``{name:slashed}``: a path parameter holding a "/". Starlette routes on the decoded
+    path, so an id sent as ``a%2Fb`` reaches no ``{name}`` route; a route with this
+    convertor, after the real one, lets the parameter's own validation answer instead."""
+
+    regex = ".*/.*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("slashed", SlashedConvertor())
 
 
 def _is_json(media_type: str) -> bool:

@@ -74,3 +74,13 @@ async def index_status(task_id: str, service: IndexingServiceDep) -> Any:
         )
         return JSONResponse(missing.model_dump(mode="json"), status_code=404)
     return found
+
+
+# A task id holding "/" (sent as %2F) matches no route above: it is an unknown task (404).
+router.add_api_route(
+    "/index_status/{task_id:slashed}",
+    index_status,
+    methods=["GET"],
+    name="get_indexing_status_slashed",
+    include_in_schema=False,
+)

@@ -77,3 +77,19 @@ async def list_sessions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     return Response(await service.list(skip, limit), media_type=JSON)
+
+
+# After the routes above: an id holding "/" (sent as %2F, or a trailing slash) matches none of
+# them, and gets the id rule's 422 here instead of a 404 (or a redirect to another session).
+for _method, _endpoint in (
+    ("POST", store_state),
+    ("GET", retrieve_state),
+    ("DELETE", delete_state),
+):
+    router.add_api_route(
+        "/state/{session_id:slashed}",
+        _endpoint,
+        methods=[_method],
+        name=f"{_endpoint.__name__}_slashed",
+        include_in_schema=False,
+    )
