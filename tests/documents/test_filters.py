@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from memory_api.app import create_app
-from memory_api.documents.filters import MAX_DEPTH, check_filter
+from memory_api.documents.filters import MAX_CONDITIONS, MAX_DEPTH, MAX_VALUES, check_filter
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
 
@@ -28,6 +28,21 @@ def nested(depth: int) -> dict[str, Any]:
     return where
 
 
+def tree(levels: int, fan_out: int, leaf: dict[str, Any]) -> dict[str, Any]:
+    """``levels`` of alternating $or / $and, each with ``fan_out`` filters, over ``leaf``."""
+    if levels == 0:
+        return leaf
+    return {("$or", "$and")[levels % 2]: [tree(levels - 1, fan_out, leaf)] * fan_out}
+
+
+# At the bounds: the most conditions and values a filter may hold. Chroma answers each.
+LIMITS: list[dict[str, Any]] = [
+    {"chunk_index": {"$in": list(range(MAX_VALUES))}},
+    {"extension": {"$nin": [str(i) for i in range(MAX_VALUES)]}},
+    {"$or": [{"chunk_index": i} for i in range(MAX_CONDITIONS)]},
+    {"$and": [{"chunk_index": {"$nin": list(range(10))}}] * MAX_CONDITIONS},
+    {"$or": [tree(3, 4, {"chunk_index": {"$in": list(range(15))}}), {"chunk_index": -1}]},
+]
 ACCEPTED: list[dict[str, Any]] = [
     {"extension": ".md"},
     {"chunk_index": 2},
@@ -43,6 +58,7 @@ ACCEPTED: list[dict[str, Any]] = [
     {"$and": [{"extension": ".md"}, {"chunk_index": {"$gt": 0}}]},
     {"$or": [{"extension": ".md"}, {"$and": [{"chunk_index": 0}, {"flag": True}]}]},
     nested(MAX_DEPTH),
+    *LIMITS,
 ]
 REJECTED: list[Any] = [
     {},
@@ -68,6 +84,20 @@ REJECTED: list[Any] = [
     {"$or": {"a": 1}},
     {"$and": [{"a": 1}, {}]},
     nested(MAX_DEPTH + 1),
+    {"a": {"$in": list(range(MAX_VALUES + 1))}},
+    {"a": {"$nin": ["x"] * (MAX_VALUES + 1)}},
+    {"$or": [{"a": i} for i in range(MAX_CONDITIONS + 1)]},
+    {"$and": [{"a": 1}, {"$or": [{"b": i} for i in range(MAX_CONDITIONS + 1)]}]},
+]
+# Within every per-list and per-array bound (so the JSON Schema allows them), over the totals.
+OVER_TOTALS: list[tuple[dict[str, Any], str]] = [
+    (tree(4, 12, {"a": 1}), f"20736 conditions, more than {MAX_CONDITIONS}"),
+    (tree(2, 11, {"a": 1}), f"121 conditions, more than {MAX_CONDITIONS}"),
+    (
+        {"$or": [{"a": {"$in": list(range(600))}}, {"b": {"$in": list(range(600))}}]},
+        f"1200 values, more than {MAX_VALUES}",
+    ),
+    (tree(2, 10, {"a": {"$in": list(range(11))}}), f"1100 values, more than {MAX_VALUES}"),
 ]
 
 
@@ -82,6 +112,13 @@ def test_rejected_by_the_validator_and_the_schema(where: Any) -> None:
     with pytest.raises(ValueError, match=r"^filter_metadata"):
         check_filter(where)
     assert not VALIDATOR.is_valid(where)
+
+
+@pytest.mark.parametrize(("where", "reason"), OVER_TOTALS)
+def test_totals_are_bounded(where: dict[str, Any], reason: str) -> None:
+    assert VALIDATOR.is_valid(where), "the JSON Schema bounds each list, not the totals"
+    with pytest.raises(ValueError, match=f"^filter_metadata: {reason}"):
+        check_filter(where)
 
 
 def test_mixed_integers_and_decimals_become_decimals() -> None:

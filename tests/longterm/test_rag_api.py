@@ -148,6 +148,12 @@ async def test_rag_stats(lt_client: httpx.AsyncClient, docs: Path, index: Any) -
     assert stats["last_indexed_at"].endswith(("+00:00", "Z"))
 
 
+def fan_out(levels: int, width: int) -> dict[str, Any]:
+    if levels == 0:
+        return {"chunk_index": 0}
+    return {("$or", "$and")[levels % 2]: [fan_out(levels - 1, width)] * width}
+
+
 async def test_query_filters_and_bounds(
     lt_client: httpx.AsyncClient, docs: Path, index: Any
 ) -> None:
@@ -169,6 +175,8 @@ async def test_query_filters_and_bounds(
         {"filter_metadata": "x"},
         {"filter_metadata": {"extension": ".md", "chunk_index": 0}},  # one key: use $and
         {"filter": {"extension": ".md"}},  # unknown field
+        {"filter_metadata": {"chunk_index": {"$in": list(range(33_000))}}},  # was a 500
+        {"filter_metadata": fan_out(4, 12)},  # 20,736 conditions: was a 500
     ):
         response = await lt_client.post("/rag_query", json={"query": "cats", **bad})
         assert response.status_code == 422, (bad, response.text)
