@@ -98,16 +98,25 @@ class Settings(BaseSettings):
     @field_validator("api_keys", mode="before")
     @classmethod
     def _read_keys(cls, value: Any) -> Any:
-        """Comma-separated keys, or ``@/path/to/file`` with one key per line."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("@"):
-                try:
-                    text = Path(text[1:]).read_text(encoding="utf-8")
-                except OSError as error:
-                    raise ValueError(f"cannot read the key file: {error.strerror}") from None
-            return [key.strip() for key in text.replace("\n", ",").split(",") if key.strip()]
-        return value
+        """Comma-separated keys, or ``@/path/to/file`` with one key per line (a comma is part
+        of a key there). Keys are trimmed; a UTF-8 BOM is dropped. A value that names no key
+        refuses start-up: an empty file must not silently turn authentication off."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip().removeprefix("\ufeff")
+        if text.startswith("@"):
+            try:
+                # utf-8-sig: editors on Windows start files with a BOM.
+                keys = Path(text[1:]).read_text(encoding="utf-8-sig").splitlines()
+            except (OSError, UnicodeDecodeError) as error:
+                reason = getattr(error, "strerror", None) or "not UTF-8"
+                raise ValueError(f"cannot read the key file: {reason}") from None
+        else:
+            keys = text.split(",")
+        found = [key.strip() for key in keys if key.strip()]
+        if not found:
+            raise ValueError("names no key (unset it to serve without keys)")
+        return found
 
     @field_validator("database_url")
     @classmethod

@@ -108,9 +108,10 @@ def client_options(
 ) -> dict[str, Any]:
     """httpx options; ``MEMORY_API_URL`` and ``MEMORY_API_KEY`` fill what is not given."""
     key = api_key if api_key is not None else os.environ.get("MEMORY_API_KEY")
-    all_headers = dict(headers or {})
+    all_headers: dict[str, str | bytes] = dict(headers or {})
     if key:
-        all_headers["Authorization"] = f"Bearer {key}"
+        # Bytes: httpx would encode a str as ASCII, and keys may be any UTF-8.
+        all_headers["Authorization"] = b"Bearer " + key.encode()
     url = base_url or os.environ.get("MEMORY_API_URL") or DEFAULT_URL
     return {"base_url": url, "headers": all_headers, "timeout": timeout}
 

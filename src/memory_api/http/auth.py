@@ -10,7 +10,6 @@ import hmac
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -20,29 +19,25 @@ PUBLIC_PATHS = frozenset({"/livez"})
 
 
 class APIKeyMiddleware:
+    """Accepts a request when a presented key matches: ``X-API-Key`` or ``Authorization:
+    Bearer``, either one (a stale value in one header does not hide a valid other). Values are
+    trimmed and compared as raw UTF-8 bytes, so keys need not be ASCII."""
+
     def __init__(self, app: ASGIApp, keys: Sequence[str]) -> None:
         self.app = app
         self.keys = [key.encode() for key in keys]
 
-    def _authorised(self, presented: str | None) -> bool:
-        if not presented:
-            return False
-        candidate = presented.encode()
-        # Compare with every key, without stopping early, so timing reveals nothing.
-        matches = [hmac.compare_digest(candidate, key) for key in self.keys]
+    def _authorised(self, candidates: list[bytes]) -> bool:
+        # Compare every candidate with every key, without stopping early: timing reveals
+        # nothing about which part matched.
+        matches = [hmac.compare_digest(c, key) for c in candidates for key in self.keys]
         return any(matches)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        presented = headers.get("x-api-key")
-        authorization = headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if presented is None and scheme.lower() == "bearer":
-            presented = token.strip()
-        if self._authorised(presented):
+        if self._authorised(_presented(scope)):
             await self.app(scope, receive, send)
             return
         response = JSONResponse(
@@ -51,6 +46,23 @@ class APIKeyMiddleware:
             headers={"WWW-Authenticate": 'Bearer realm="memory-api"'},
         )
         await response(scope, receive, send)
+
+
+def _presented(scope: Scope) -> list[bytes]:
+    """The non-empty, trimmed credentials of the first X-API-Key and Authorization headers."""
+    api_key: bytes | None = None
+    authorization: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"x-api-key" and api_key is None:
+            api_key = value.strip()
+        elif name == b"authorization" and authorization is None:
+            authorization = value
+    candidates = [api_key] if api_key else []
+    if authorization is not None:
+        scheme, _, token = authorization.strip().partition(b" ")
+        if scheme.lower() == b"bearer" and token.strip():
+            candidates.append(token.strip())
+    return candidates
 
 
 def declare_security(openapi: dict[str, Any]) -> dict[str, Any]:
