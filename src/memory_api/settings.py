@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------------------
     data_dir: Path = Path("./data")
     database_url: str | None = None
-    db_pool_size: int = Field(20, ge=1, le=500)
+    # Per pool, per process; two pools on PostgreSQL: 4 workers x 2 x 10 = 80 connections fit a
+    # default server (max_connections 100) with room for admin sessions (README, "Pool sizing").
+    db_pool_size: int = Field(10, ge=1, le=500)
     db_connect_timeout: float = Field(5.0, gt=0)
     # The seed's PostgreSQL variables: used when DATABASE_URL is unset and POSTGRES_HOST is set.
     postgres_user: str = Field("postgres", validation_alias=AliasChoices("POSTGRES_USER"))
