@@ -82,7 +82,11 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.state.settings = settings
     app.state.run_worker = run_worker
     # Starlette runs the last-added middleware first: log, then authenticate, then limit.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.http_body_timeout,
+    )
     if settings.api_keys:
         app.add_middleware(APIKeyMiddleware, keys=settings.api_key_values)
         _declare_security(app)

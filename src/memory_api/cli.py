@@ -39,6 +39,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from memory_api.http.server_protocol import timed_protocol
     from memory_api.logging_config import logging_config
 
     settings = _load_settings()
@@ -62,6 +63,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_config=logging_config(args.log_level),
         access_log=False,
+        http=timed_protocol(settings.http_header_timeout, settings.http_body_timeout),
     )
     return 0
 

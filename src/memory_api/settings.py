@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     # --- HTTP --------------------------------------------------------------------------------
     max_body_bytes: int = Field(1 * MiB, ge=1)
+    # Seconds a client may take to send its request headers, then its body
+    # (http/server_protocol.py, http/body_limit.py).
+    http_header_timeout: float = Field(10.0, gt=0)
+    http_body_timeout: float = Field(30.0, gt=0)
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     allow_unauthenticated: bool = False
 

@@ -1,6 +1,8 @@
-"""Refuse request bodies over a size limit without reading them into memory."""
+"""Refuse request bodies over a size limit, or too slow to arrive, without buffering them."""
 
 from __future__ import annotations
+
+import asyncio
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -9,11 +11,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 class BodySizeLimitMiddleware:
     """413 for bodies over ``max_bytes``: at once when Content-Length says so, otherwise as soon
-    as the streamed body crosses the limit (chunked uploads are never buffered whole)."""
+    as the streamed body crosses the limit (chunked uploads are never buffered whole). 408 when
+    the body is not all there ``timeout`` seconds after the request reached the app (a client
+    trickling its body would otherwise hold the request open); the connection is then closed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     def _detail(self) -> str:
         return f"Request body too large (limit {self.max_bytes} bytes)"
@@ -26,13 +31,28 @@ class BodySizeLimitMiddleware:
         if declared is not None and declared > self.max_bytes:
             await JSONResponse({"detail": self._detail()}, status_code=413)(scope, receive, send)
             return
+        loop = asyncio.get_running_loop()
+        deadline = None if self.timeout is None else loop.time() + self.timeout
         received = 0
+        complete = False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete or deadline is None:
+                message = await receive()  # after the body: waits for the disconnect
+            else:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        message = await receive()
+                except TimeoutError:
+                    raise HTTPException(
+                        status_code=408,
+                        detail=f"Request body not received within {self.timeout:g} seconds",
+                        headers={"Connection": "close"},
+                    ) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_bytes:
                     # An HTTPException passes through FastAPI's body parsing untouched.
                     raise HTTPException(status_code=413, detail=self._detail())
