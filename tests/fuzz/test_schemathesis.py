@@ -5,14 +5,18 @@ No 5xx, and every response conforms to the documented schema, status codes and c
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response
 
 from memory_api.app import create_app
 from memory_api.settings import Settings
@@ -73,4 +77,19 @@ schema = schemathesis.openapi.from_dict(
     derandomize=True,
 )
 def test_api_conforms_to_its_schema(case: schemathesis.Case, fuzz_server: ServerProcess) -> None:
-    case.call_and_validate(base_url=fuzz_server.url)
+    response = case.call(base_url=fuzz_server.url)
+    # A filter's totals (conditions, values across its lists) are not expressible in JSON
+    # Schema, which bounds each array only (the description states the totals): a schema-valid
+    # filter over them is rightly a 422. Every other check still runs on that answer.
+    excluded = [positive_data_acceptance] if _over_filter_totals(response) else []
+    case.validate_response(response, excluded_checks=excluded)
+
+
+_TOTALS = re.compile(r"^Value error, filter_metadata: \d+ (conditions|values), more than \d+ in")
+
+
+def _over_filter_totals(response: Response) -> bool:
+    if response.status_code != 422:
+        return False
+    detail = json.loads(response.content)["detail"]
+    return isinstance(detail, list) and any(_TOTALS.match(e.get("msg", "")) for e in detail)
