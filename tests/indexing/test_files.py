@@ -105,3 +105,12 @@ def test_splitter_sizes_overlap_and_languages() -> None:
     markdown = "\n\n".join(f"# Title {i}\n\n" + "text " * 30 for i in range(4))
     assert all(c.startswith("# Title") for c in splitter.split(markdown, ".md"))
     assert splitter.split("   \n\n  ", ".txt") == []
+
+
+def test_directory_whose_real_path_is_not_utf8_is_refused(root: Path) -> None:
+    """A link with a UTF-8 name to a directory whose name is not: the job's parameters (and
+    every source path below it) could not be stored as text."""
+    os.mkdir(os.fsencode(root) + b"/d\xff")
+    os.symlink(os.fsencode(root) + b"/d\xff", root / "link")
+    with pytest.raises(InvalidInput, match="not valid UTF-8"):
+        resolve_directory(str(root / "link"), [root])

@@ -139,3 +139,27 @@ async def test_file_vanishing_after_the_scan_fails_only_that_file(
     response = await lt_client.post("/rag_query", json={"query": "baker bread", "top_k": 5})
     sources = {hit["metadata"]["relative_path"] for hit in response.json()["results"]}
     assert sources == {"stays.md"}
+
+
+async def test_file_name_that_is_not_utf8_is_skipped_with_a_reason(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    """Names are bytes on Linux: one that is not UTF-8 cannot be stored or shown as text, so the
+    file is skipped (its name shown escaped); the rest of the job completes."""
+    (docs / "good.md").write_text("Notes about the orchard and its apple trees.")
+    bad_directory = docs / os.fsdecode(b"sub\xfe")  # a real name made of these bytes
+    bad_directory.mkdir()
+    for path in (docs / os.fsdecode(b"caf\xe9.md"), bad_directory / "inner.md"):
+        path.write_bytes(b"Notes about the harbour and its fishing boats.")
+    job = await index()
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert (result["indexed"], result["failed"]) == (1, 2)
+    reasons = {item["path"]: item["reason"] for item in result["failed_files"]}
+    assert reasons == {
+        "caf\\xe9.md": "file name is not valid UTF-8",
+        "sub\\xfe/inner.md": "file name is not valid UTF-8",
+    }
+    again = await index()
+    assert again["status"] == "completed", again
+    assert (again["result"]["skipped"], again["result"]["failed"]) == (1, 2)

@@ -35,6 +35,8 @@ def resolve_directory(directory: str, roots: Sequence[Path]) -> Path:
             f"directory {directory!r} is outside the allowed index roots "
             f"(MEMORY_API_INDEX_ROOTS): {allowed}"
         )
+    if not is_utf8(str(resolved)):
+        raise InvalidInput(f"the real path of {directory!r} is not valid UTF-8")
     if not resolved.exists():
         raise InvalidInput(f"directory {directory!r} does not exist")
     if not resolved.is_dir():
@@ -108,6 +110,21 @@ class SkippedFile(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def is_utf8(name: str) -> bool:
+    """False for a name holding bytes that are not UTF-8 (``os`` keeps them as surrogates): it
+    could be neither stored in the database nor hashed into a chunk id."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> str:
+    """``name`` as valid text, bytes that are not UTF-8 written as ``\\xNN``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _mib(size: int) -> str:

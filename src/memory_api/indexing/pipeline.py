@@ -30,7 +30,15 @@ from memory_api.documents.repository import (
     StoredDocument,
 )
 from memory_api.embeddings.base import Embedder
-from memory_api.indexing.files import FileEntry, SkippedFile, hash_file, read_file, scan_files
+from memory_api.indexing.files import (
+    FileEntry,
+    SkippedFile,
+    hash_file,
+    is_utf8,
+    printable,
+    read_file,
+    scan_files,
+)
 from memory_api.indexing.splitter import Splitter
 from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
@@ -77,7 +85,7 @@ class Tally:
     def fail(self, path: str, reason: str) -> None:
         self.failed += 1
         if len(self.failed_files) < MAX_REPORTED_FAILURES:
-            self.failed_files.append({"path": path, "reason": reason})
+            self.failed_files.append({"path": printable(path), "reason": reason})
 
 
 class IndexingPipeline:
@@ -201,6 +209,9 @@ class IndexingPipeline:
         failures: list[tuple[FileEntry, str]] = []
         for entry in entries:
             key = keys[entry]
+            if not is_utf8(key):
+                failures.append((entry, "file name is not valid UTF-8"))
+                continue
             previous = stored.get(key)
             try:
                 if (
