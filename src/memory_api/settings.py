@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(200, ge=0)
     index_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     max_file_bytes: int = Field(10 * MiB, ge=1)
+    index_allow_hardlinks: bool = False
     job_lease_seconds: float = Field(60.0, ge=1)
     job_poll_interval: float = Field(1.0, gt=0)
 

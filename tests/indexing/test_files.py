@@ -10,6 +10,8 @@ import pytest
 
 from memory_api.errors import Forbidden, InvalidInput
 from memory_api.indexing.files import (
+    FileEntry,
+    ReadRules,
     SkippedFile,
     hash_file,
     read_file,
@@ -72,24 +74,81 @@ def test_scan_filters_sorts_and_survives_loops(root: Path) -> None:
     assert entries[0].size == 5
 
 
-def test_read_file_rules(tmp_path: Path) -> None:
-    def entry_for(name: str, data: bytes) -> object:
-        path = tmp_path / name
-        path.write_bytes(data)
-        return next(scan_files(tmp_path, {path.suffix}, [tmp_path]))
+def _entry_for(directory: Path, name: str, data: bytes) -> FileEntry:
+    path = directory / name
+    path.write_bytes(data)
+    return next(e for e in scan_files(directory, {path.suffix}, [directory]) if e.rel_path == name)
 
-    loaded = read_file(entry_for("bom.txt", b"\xef\xbb\xbfhello"), 1000)  # type: ignore[arg-type]
+
+def test_read_file_rules(tmp_path: Path) -> None:
+    rules = ReadRules(max_bytes=1000)
+    loaded = read_file(_entry_for(tmp_path, "bom.txt", b"\xef\xbb\xbfhello"), rules)
     assert loaded.text == "hello"
     assert loaded.content_hash == hashlib.sha256(b"\xef\xbb\xbfhello").hexdigest()
-    latin = read_file(entry_for("latin.md", "café".encode("latin-1")), 1000)  # type: ignore[arg-type]
+    latin = read_file(_entry_for(tmp_path, "latin.md", "café".encode("latin-1")), rules)
     assert latin.text == "caf\ufffd"
     with pytest.raises(SkippedFile, match="binary"):
-        read_file(entry_for("bin.py", b"abc\x00def"), 1000)  # type: ignore[arg-type]
+        read_file(_entry_for(tmp_path, "bin.py", b"abc\x00def"), rules)
+    big = _entry_for(tmp_path, "big.rst", b"x" * 2000)
     with pytest.raises(SkippedFile, match="too large"):
-        read_file(entry_for("big.rst", b"x" * 2000), 1000)  # type: ignore[arg-type]
-    assert hash_file(tmp_path / "big.rst") == hashlib.sha256(b"x" * 2000).hexdigest()
+        read_file(big, rules)
+    assert hash_file(big, ReadRules(max_bytes=2000)) == hashlib.sha256(b"x" * 2000).hexdigest()
+    vanished = _entry_for(tmp_path, "vanished.md", b"soon gone")
+    (tmp_path / "vanished.md").unlink()
     with pytest.raises(SkippedFile, match="unreadable"):
-        hash_file(tmp_path / "vanished.md")
+        hash_file(vanished, rules)
+
+
+def test_what_is_read_is_exactly_what_was_scanned(tmp_path: Path) -> None:
+    """A scanned file replaced before it is read, by a symlink, another file, or a FIFO (which
+    would block a plain open): none is read, none blocks."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    rules = ReadRules(max_bytes=1000)
+    linked, renamed, piped = (_entry_for(root, f"{n}.md", b"fine") for n in ("a", "b", "c"))
+    (root / "a.md").unlink()
+    os.symlink(outside / "secret.md", root / "a.md")
+    (root / "new.md").write_text("another file, renamed over the scanned one")
+    os.replace(root / "new.md", root / "b.md")
+    (root / "c.md").unlink()
+    os.mkfifo(root / "c.md")
+    for entry, reason in (
+        (linked, "symbolic link"),
+        (renamed, "another file"),
+        (piped, "another file"),
+    ):
+        for read in (read_file, hash_file):
+            with pytest.raises(SkippedFile, match=reason):
+                read(entry, rules)  # type: ignore[operator]
+
+
+def test_directory_swapped_for_a_link_is_not_read_through(tmp_path: Path) -> None:
+    """O_NOFOLLOW guards the last step only; the identity check covers the directories above."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.md").write_text("secret")
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    entry = _entry_for(root / "sub", "a.md", b"fine")
+    (root / "sub").rename(root / "old")
+    os.symlink(outside, root / "sub")
+    with pytest.raises(SkippedFile, match="another file"):
+        read_file(entry, ReadRules(max_bytes=1000))
+
+
+def test_hard_links_are_refused_unless_allowed(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.txt").write_text("api key")
+    entry = _entry_for(tmp_path, "one.md", b"single")
+    assert read_file(entry, ReadRules(max_bytes=100)).text == "single"
+    os.link(tmp_path / "elsewhere.txt", tmp_path / "linked.md")
+    linked = next(e for e in scan_files(tmp_path, {".md"}, [tmp_path]) if e.rel_path == "linked.md")
+    for read in (read_file, hash_file):
+        with pytest.raises(SkippedFile, match=r"hard link \(2 names.*ALLOW_HARDLINKS"):
+            read(linked, ReadRules(max_bytes=100))  # type: ignore[operator]
+    assert read_file(linked, ReadRules(max_bytes=100, allow_hardlinks=True)).text == "api key"
 
 
 def test_splitter_sizes_overlap_and_languages() -> None:

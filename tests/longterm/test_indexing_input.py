@@ -163,3 +163,101 @@ async def test_file_name_that_is_not_utf8_is_skipped_with_a_reason(
     again = await index()
     assert again["status"] == "completed", again
     assert (again["result"]["skipped"], again["result"]["failed"]) == (1, 2)
+
+
+async def _chunk_texts(lt_client: httpx.AsyncClient) -> list[str]:
+    """Every chunk text of the collection, from the system of record."""
+    from sqlalchemy import text
+
+    app = lt_client._transport.app  # type: ignore[attr-defined]
+    async with app.state.database.unit_of_work() as session:
+        return list(await session.scalars(text("SELECT text FROM chunks")))
+
+
+async def test_file_swapped_for_a_symlink_after_the_scan_is_not_read(
+    lt_client: httpx.AsyncClient,
+    docs: Path,
+    tmp_path: Path,
+    index: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scan checks a file; a hostile user replaces it with a link to a secret before it is
+    read: the link is not followed, the file is reported, the secret is nowhere."""
+    from memory_api.indexing import pipeline
+
+    secret = tmp_path / "secret.md"
+    secret.write_text("The database password is hunter2-swordfish.")
+    (docs / "notes.md").write_text("Notes about the lighthouse keeper and the storm.")
+    (docs / "other.md").write_text("Notes about the baker and the morning bread.")
+    real_scan = pipeline.scan_files
+
+    def scan_then_swap(*args: Any) -> Any:
+        entries = list(real_scan(*args))
+        (docs / "notes.md").unlink()
+        os.symlink(secret, docs / "notes.md")
+        return iter(entries)
+
+    monkeypatch.setattr(pipeline, "scan_files", scan_then_swap)
+    job = await index()
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert (result["indexed"], result["failed"]) == (1, 1), result
+    assert result["failed_files"][0]["path"] == "notes.md"
+    assert "symbolic link" in result["failed_files"][0]["reason"]
+    assert all("hunter2" not in chunk for chunk in await _chunk_texts(lt_client))
+
+
+async def test_indexed_file_replaced_by_a_link_outside_leaves_the_index(
+    lt_client: httpx.AsyncClient, docs: Path, tmp_path: Path, index: Any
+) -> None:
+    """An indexed document whose file became a link to a file outside the roots is removed by
+    the next re-index, whatever extensions that re-index asks for; a plain file of another
+    extension stays."""
+    secret = tmp_path / "secret.md"
+    secret.write_text("The database password is hunter2-swordfish.")
+    (docs / "notes.md").write_text("Notes about the lighthouse keeper and the storm.")
+    (docs / "diary.md").write_text("Notes about the baker and the morning bread.")
+    (docs / "keep.md").write_text("Notes about the orchard and its apple trees.")
+    assert (await index())["result"]["indexed"] == 3
+    for name in ("notes.md", "diary.md"):
+        (docs / name).unlink()
+        os.symlink(secret, docs / name)
+
+    same = await index()
+    assert (same["result"]["deleted"], same["result"]["skipped"]) == (2, 1), same
+    (docs / "notes.md").unlink()
+    (docs / "notes.md").write_text("Notes about the lighthouse keeper and the storm.")
+    assert (await index())["result"]["indexed"] == 1
+    (docs / "notes.md").unlink()
+    os.symlink(secret, docs / "notes.md")
+    other = await index(file_extensions=[".txt"])
+    assert other["result"]["deleted"] == 1, other
+    texts = await _chunk_texts(lt_client)
+    assert texts == ["Notes about the orchard and its apple trees."]
+
+
+async def test_hard_link_is_refused_with_a_reason(
+    lt_client: httpx.AsyncClient, docs: Path, tmp_path: Path, index: Any
+) -> None:
+    """A hard link is the same file under a second name, possibly one outside the roots: no
+    path check can tell, so files with more than one link are refused by default."""
+    secret = tmp_path / "api-key.txt"
+    secret.write_text("OPENAI_API_KEY=sk-hardlinked-secret")
+    os.link(secret, docs / "key.txt")
+    (docs / "real.md").write_text("Real content about mountains.")
+    job = await index()
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert (result["indexed"], result["failed"]) == (1, 1), result
+    assert result["failed_files"][0]["path"] == "key.txt"
+    assert "hard link" in result["failed_files"][0]["reason"]
+    assert "MEMORY_API_INDEX_ALLOW_HARDLINKS" in result["failed_files"][0]["reason"]
+    assert all("sk-hardlinked" not in chunk for chunk in await _chunk_texts(lt_client))
+
+
+@pytest.mark.parametrize("lt_overrides", [{"index_allow_hardlinks": True}])
+async def test_hard_links_indexed_when_allowed(docs: Path, tmp_path: Path, index: Any) -> None:
+    (tmp_path / "shared.txt").write_text("A note kept under two names on purpose.")
+    os.link(tmp_path / "shared.txt", docs / "shared.txt")
+    job = await index()
+    assert (job["result"]["indexed"], job["result"]["failed"]) == (1, 0), job

@@ -32,12 +32,14 @@ from memory_api.documents.repository import (
 from memory_api.embeddings.base import Embedder
 from memory_api.indexing.files import (
     FileEntry,
+    ReadRules,
     SkippedFile,
     hash_file,
     is_utf8,
     printable,
     read_file,
     scan_files,
+    still_listed,
 )
 from memory_api.indexing.splitter import Splitter
 from memory_api.observability.metrics import Metrics
@@ -105,6 +107,7 @@ class IndexingPipeline:
         self.store = store
         self.settings = settings
         self.splitter = Splitter(settings.chunk_size, settings.chunk_overlap)
+        self.read_rules = ReadRules(settings.max_file_bytes, settings.index_allow_hardlinks)
 
     async def run(
         self,
@@ -178,10 +181,15 @@ class IndexingPipeline:
         await _run_stages(prepare(), embed(), write())
 
         seen = set(keys.values())
+        wanted = set(extensions)
+
+        def is_gone(path: str) -> bool:
+            # Not seen, and either the scan looked for it (its extension) or it is no longer a
+            # file the scan would list: deleted, or now a link leading out of the roots.
+            return Path(path).suffix.lower() in wanted or not still_listed(Path(path), roots)
+
         gone = await asyncio.to_thread(
-            lambda: [
-                doc for path, doc in stored.items() if path not in seen and not Path(path).is_file()
-            ]
+            lambda: [doc for path, doc in stored.items() if path not in seen and is_gone(path)]
         )
         stale.extend(gone)
         if stale:
@@ -218,11 +226,11 @@ class IndexingPipeline:
                     previous is not None
                     and not force
                     and entry.size <= self.settings.max_file_bytes
-                    and hash_file(entry.path) == previous.content_hash
+                    and hash_file(entry, self.read_rules) == previous.content_hash
                 ):
                     unchanged += 1
                     continue
-                loaded = read_file(entry, self.settings.max_file_bytes)
+                loaded = read_file(entry, self.read_rules)
             except SkippedFile as skipped:
                 failures.append((entry, skipped.reason))
                 continue
