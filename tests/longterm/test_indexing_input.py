@@ -8,6 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
+
+from memory_api.app import create_app
+from memory_api.settings import Settings
+from memory_api.testing.database import clear_tables
+from memory_api.testing.jobs import wait_for_job
 
 
 @pytest.fixture
@@ -261,3 +267,68 @@ async def test_hard_links_indexed_when_allowed(docs: Path, tmp_path: Path, index
     os.link(tmp_path / "shared.txt", docs / "shared.txt")
     job = await index()
     assert (job["result"]["indexed"], job["result"]["failed"]) == (1, 0), job
+
+
+async def test_vanished_directory_with_documents_is_a_reindex_that_removes_them(
+    lt_client: httpx.AsyncClient, docs: Path, index: Any
+) -> None:
+    (docs / "sub").mkdir()
+    (docs / "sub" / "a.md").write_text("Notes about the lighthouse keeper and the storm.")
+    (docs / "sub" / "b.txt").write_text("Notes about the baker and the morning bread.")
+    (docs / "top.md").write_text("Notes about the orchard and its apple trees.")
+    assert (await index())["result"]["indexed"] == 3
+    for name in ("a.md", "b.txt"):
+        (docs / "sub" / name).unlink()
+    (docs / "sub").rmdir()
+
+    job = await index(directory=str(docs / "sub"))
+    assert job["status"] == "completed", job
+    result = job["result"]
+    assert (result["files_seen"], result["deleted"], result["chunks_deleted"]) == (0, 2, 2)
+    assert await _chunk_texts(lt_client) == ["Notes about the orchard and its apple trees."]
+    hits = (await lt_client.post("/rag_query", json={"query": "bread", "top_k": 5})).json()
+    assert [hit["metadata"]["relative_path"] for hit in hits["results"]] == ["top.md"]
+
+    again = await lt_client.post("/index_files", json={"directory": str(docs / "sub")})
+    assert again.status_code == 422, again.text
+    assert "does not exist" in again.json()["detail"]
+
+
+@pytest.mark.parametrize("stack", ["postgres-server"], indirect=True)
+async def test_index_files_is_503_while_the_chroma_server_is_down(
+    lt_settings: Settings, docs: Path
+) -> None:
+    """Like /rag_query: no job is queued that could only fail."""
+    from memory_api.testing.tcp_proxy import TcpProxy
+
+    proxy = TcpProxy(lt_settings.chroma_host or "", lt_settings.chroma_port)
+    await proxy.start()
+    settings = lt_settings.model_copy(update={"chroma_port": proxy.port})
+    (docs / "a.md").write_text("Notes about the orchard and its apple trees.")
+    app = create_app(settings)
+    try:
+        async with (
+            LifespanManager(app, startup_timeout=120),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://t"
+            ) as client,
+        ):
+            await clear_tables(app.state.database.engine)
+            first = await client.post("/index_files", json={"directory": str(docs)})
+            assert first.status_code == 202, first.text
+            assert (await wait_for_job(client, first.json()["status_url"]))["status"] == "completed"
+            await proxy.cut()
+            down = await client.post("/index_files", json={"directory": str(docs)})
+            assert down.status_code == 503, down.text
+            assert "Vector store unavailable" in down.json()["detail"]
+            assert (await client.get("/rag_stats")).json()["jobs"] == {
+                "pending": 0,
+                "in_progress": 0,
+                "completed": 1,
+                "failed": 0,
+            }
+            await proxy.restore()
+            back = await client.post("/index_files", json={"directory": str(docs)})
+            assert back.status_code == 202, back.text
+    finally:
+        await proxy.cut()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,25 +44,35 @@ class NewDocument:
     chunks: list[NewChunk]
 
 
+def _below(collection: str, directory: str) -> tuple[ColumnElement[bool], ...]:
+    prefix = directory.rstrip("/") + "/"
+    return (
+        _documents.c.collection == collection,
+        _documents.c.source_path.startswith(prefix, autoescape=True),
+    )
+
+
 class DocumentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def under_directory(self, collection: str, directory: str) -> dict[str, StoredDocument]:
         """Every document of ``collection`` whose file lies below ``directory``, by path."""
-        prefix = directory.rstrip("/") + "/"
         rows = await self.session.execute(
             select(
                 _documents.c.id,
                 _documents.c.source_path,
                 _documents.c.content_hash,
                 _documents.c.chunk_count,
-            ).where(
-                _documents.c.collection == collection,
-                _documents.c.source_path.startswith(prefix, autoescape=True),
-            )
+            ).where(*_below(collection, directory))
         )
         return {row.source_path: StoredDocument(*row) for row in rows}
+
+    async def any_under_directory(self, collection: str, directory: str) -> bool:
+        found = await self.session.scalar(
+            select(_documents.c.id).where(*_below(collection, directory)).limit(1)
+        )
+        return found is not None
 
     async def chunk_ids(self, document_ids: Sequence[int]) -> list[str]:
         if not document_ids:

@@ -26,11 +26,19 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or path.is_relative_to(root) for root in roots)
 
 
+class DirectoryNotFound(InvalidInput):
+    """The directory does not exist (any more); ``path`` is where it would be, resolved."""
+
+    def __init__(self, detail: str, path: Path) -> None:
+        super().__init__(detail)
+        self.path = path
+
+
 def resolve_directory(directory: str, roots: Sequence[Path]) -> Path:
     """The real path of ``directory`` (symlinks and ``..`` resolved), if it lies inside a root.
 
     Containment is checked before anything under the directory is touched; a relative path is
-    taken from the server's working directory.
+    taken from the server's working directory. A missing directory is a DirectoryNotFound.
     """
     resolved = Path(directory).expanduser().resolve(strict=False)
     if not _inside(resolved, roots):
@@ -42,7 +50,7 @@ def resolve_directory(directory: str, roots: Sequence[Path]) -> Path:
     if not is_utf8(str(resolved)):
         raise InvalidInput(f"the real path of {directory!r} is not valid UTF-8")
     if not resolved.exists():
-        raise InvalidInput(f"directory {directory!r} does not exist")
+        raise DirectoryNotFound(f"directory {directory!r} does not exist", resolved)
     if not resolved.is_dir():
         raise InvalidInput(f"{directory!r} is not a directory")
     return resolved

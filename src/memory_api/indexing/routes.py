@@ -27,7 +27,7 @@ ERRORS = error_responses(
     503,
     d403="Directory outside MEMORY_API_INDEX_ROOTS",
     d409="The collection was built with another embedding model",
-    d422="Invalid request, or a directory that does not exist",
+    d422="Invalid request, or a directory that does not exist and has nothing indexed",
     d503="Database, vector store or embedding model unavailable",
 )
 
