@@ -65,6 +65,20 @@ async def test_dynamic_padding_does_not_change_vectors(embedder: LocalEmbedder) 
     np.testing.assert_allclose(batch[1], alone, atol=1e-5)
 
 
+async def test_progress_is_reported_per_run_with_the_same_vectors(
+    embedder: LocalEmbedder,
+) -> None:
+    """With a progress hook, runs start small and are sized to take about half a second (at
+    most a batch): every text is counted once, and the vectors do not change."""
+    texts = [f"passage {i} about rivers and bridges " * (1 + i % 7) for i in range(40)]
+    plain = await embedder.embed_documents(texts)
+    counts: list[int] = []
+    reported = await embedder.embed_documents(texts, counts.append)
+    assert sum(counts) == 40
+    assert counts[0] == 4 and max(counts) <= embedder.batch_size
+    np.testing.assert_allclose(reported, plain, atol=1e-5)
+
+
 @pytest.mark.parametrize("threads", [0, 1])
 async def test_indexing_session_gives_the_query_sessions_vectors(
     model_dir: Path, threads: int

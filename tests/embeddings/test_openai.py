@@ -53,9 +53,11 @@ async def test_vectors_in_order_normalised_and_dimension_probed(fake: FakeOpenAI
 async def test_requests_stay_within_input_and_token_limits(fake: FakeOpenAI) -> None:
     embedder = await started(fake)
     fake.requests.clear()
-    vectors = await embedder.embed_documents([f"text {i}" for i in range(5000)])
+    counts: list[int] = []
+    vectors = await embedder.embed_documents([f"text {i}" for i in range(5000)], counts.append)
     assert vectors.shape == (5000, 64)
     assert [r["inputs"] for r in fake.requests] == [MAX_INPUTS, MAX_INPUTS, 5000 - 2 * MAX_INPUTS]
+    assert counts == [MAX_INPUTS, MAX_INPUTS, 5000 - 2 * MAX_INPUTS]  # progress per request
 
     # The token budget splits requests long before 2048 inputs when texts are large.
     ranges = list(batches(["x" * 200_000] * 10, budget=300_000))

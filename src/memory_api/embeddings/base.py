@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from memory_api.errors import EmbeddingUnavailable
+
+#: Called with the number of texts just embedded, as the work goes (possibly from a thread).
+#: It may raise to stop the work (a cancelled job).
+EmbedProgress = Callable[[int], None]
 
 
 class Embedder(abc.ABC):
@@ -25,8 +29,10 @@ class Embedder(abc.ABC):
         """Load or probe the model. Never raises: a failure is kept in ``error``."""
 
     @abc.abstractmethod
-    async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Shape (len(texts), dimension)."""
+    async def embed_documents(
+        self, texts: Sequence[str], on_progress: EmbedProgress | None = None
+    ) -> np.ndarray:
+        """Shape (len(texts), dimension); ``on_progress`` hears of each part as it is done."""
 
     async def embed_query(self, text: str) -> np.ndarray:
         """Shape (dimension,)."""

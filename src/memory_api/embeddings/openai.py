@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import openai
 
-from memory_api.embeddings.base import Embedder, normalise
+from memory_api.embeddings.base import Embedder, EmbedProgress, normalise
 from memory_api.errors import EmbeddingUnavailable
 
 logger = logging.getLogger("memory_api.embeddings")
@@ -106,11 +106,17 @@ class OpenAIEmbedder(Embedder):
                     await self._probe()
         self._require_ready()
 
-    async def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+    async def embed_documents(
+        self, texts: Sequence[str], on_progress: EmbedProgress | None = None
+    ) -> np.ndarray:
         await self.ready()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [await self._request(texts[start:end]) for start, end in batches(texts)]
+        parts = []
+        for start, end in batches(texts):
+            parts.append(await self._request(texts[start:end]))
+            if on_progress is not None:
+                on_progress(end - start)
         return np.concatenate(parts)
 
     async def _request(self, texts: Sequence[str]) -> np.ndarray:

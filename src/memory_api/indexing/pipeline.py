@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +36,19 @@ from memory_api.indexing.files import (
     SkippedFile,
     hash_file,
     is_utf8,
-    printable,
     read_file,
     scan_files,
     still_listed,
 )
+from memory_api.indexing.progress import JobProgress, ProgressCallback, Tally
 from memory_api.indexing.splitter import Splitter
 from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
 
-ProgressCallback = Callable[[int, str], None]
 PREPARE_BATCH_FILES = 64
 EMBED_BATCH_CHUNKS = 64
 QUEUE_DEPTH = 4
-MAX_REPORTED_FAILURES = 1000
 
 
 def source_key(directory: Path, entry: FileEntry) -> str:
@@ -71,23 +69,6 @@ class FileWork:
     document: NewDocument
     stored: StoredDocument | None
     vectors: np.ndarray | None = None
-
-
-@dataclass
-class Tally:
-    files_seen: int = 0
-    indexed: int = 0
-    skipped: int = 0
-    deleted: int = 0
-    failed: int = 0
-    chunks_written: int = 0
-    chunks_deleted: int = 0
-    failed_files: list[dict[str, str]] = field(default_factory=list)
-
-    def fail(self, path: str, reason: str) -> None:
-        self.failed += 1
-        if len(self.failed_files) < MAX_REPORTED_FAILURES:
-            self.failed_files.append({"path": printable(path), "reason": reason})
 
 
 class IndexingPipeline:
@@ -123,21 +104,22 @@ class IndexingPipeline:
             collection, model=self.embedder.name, dimension=self.embedder.dimension
         )
         roots = self.settings.resolved_index_roots
-        report(0, f"Scanning {directory}")
-        entries = await asyncio.to_thread(
-            lambda: list(scan_files(directory, set(extensions), roots))
-        )
+        progress = JobProgress(report)
+
+        def scan() -> list[FileEntry]:
+            found: list[FileEntry] = []
+            progress.scanning(directory, 0)
+            for entry in scan_files(directory, set(extensions), roots):
+                found.append(entry)
+                progress.scanning(directory, len(found))
+            return found
+
+        entries = await asyncio.to_thread(scan)
         async with self.database.unit_of_work() as session:
             stored = await DocumentRepository(session).under_directory(collection, str(directory))
         keys = {entry: source_key(directory, entry) for entry in entries}
         tally = Tally(files_seen=len(entries))
-        total = max(len(entries), 1)
-        done = 0
-
-        def advance(count: int, what: str) -> None:
-            nonlocal done
-            done += count
-            report(min(99, done * 100 // total), f"{what}: {done}/{len(entries)} files")
+        progress.start(len(entries))
 
         prepared: asyncio.Queue[list[FileWork] | None] = asyncio.Queue(QUEUE_DEPTH)
         embedded: asyncio.Queue[list[FileWork] | None] = asyncio.Queue(QUEUE_DEPTH)
@@ -147,14 +129,13 @@ class IndexingPipeline:
             for start in range(0, len(entries), PREPARE_BATCH_FILES):
                 batch = entries[start : start + PREPARE_BATCH_FILES]
                 works, unchanged, failures = await asyncio.to_thread(
-                    self._prepare, collection, batch, keys, stored, force
+                    self._prepare, collection, batch, keys, stored, force, progress
                 )
                 tally.skipped += unchanged
                 for entry, reason in failures:
                     tally.fail(entry.rel_path, reason)
                     if keys[entry] in stored:
                         stale.append(stored[keys[entry]])
-                advance(unchanged + len(failures), "Checked")
                 if works:
                     await prepared.put(works)
             await prepared.put(None)
@@ -167,16 +148,16 @@ class IndexingPipeline:
                     pending.append(work)
                     chunks += len(work.document.chunks)
                     if chunks >= EMBED_BATCH_CHUNKS:
-                        await embedded.put(await self._embed(pending))
+                        await embedded.put(await self._embed(pending, progress))
                         pending, chunks = [], 0
             if pending:
-                await embedded.put(await self._embed(pending))
+                await embedded.put(await self._embed(pending, progress))
             await embedded.put(None)
 
         async def write() -> None:
             while (works := await embedded.get()) is not None:
                 await self._write(collection, works, tally)
-                advance(len(works), "Indexed")
+                progress.files_indexed(len(works))
 
         await _run_stages(prepare(), embed(), write())
 
@@ -193,6 +174,7 @@ class IndexingPipeline:
         )
         stale.extend(gone)
         if stale:
+            progress.removing(len(stale))
             tally.chunks_deleted += await self._delete(collection, stale)
             tally.deleted += len(gone)
         return {
@@ -210,6 +192,7 @@ class IndexingPipeline:
         keys: dict[FileEntry, str],
         stored: dict[str, StoredDocument],
         force: bool,
+        progress: JobProgress,
     ) -> tuple[list[FileWork], int, list[tuple[FileEntry, str]]]:
         """Blocking: hash every file, and read + split the changed ones."""
         works: list[FileWork] = []
@@ -219,6 +202,7 @@ class IndexingPipeline:
             key = keys[entry]
             if not is_utf8(key):
                 failures.append((entry, "file name is not valid UTF-8"))
+                progress.file_checked(0)
                 continue
             previous = stored.get(key)
             try:
@@ -229,10 +213,12 @@ class IndexingPipeline:
                     and hash_file(entry, self.read_rules) == previous.content_hash
                 ):
                     unchanged += 1
+                    progress.file_checked(0)
                     continue
                 loaded = read_file(entry, self.read_rules)
             except SkippedFile as skipped:
                 failures.append((entry, skipped.reason))
+                progress.file_checked(0)
                 continue
             texts = self.splitter.split(loaded.text, entry.extension)
             chunks = [
@@ -253,12 +239,13 @@ class IndexingPipeline:
                 chunks=chunks,
             )
             works.append(FileWork(entry=entry, document=document, stored=previous))
+            progress.file_checked(len(chunks))
         return works, unchanged, failures
 
-    async def _embed(self, works: list[FileWork]) -> list[FileWork]:
+    async def _embed(self, works: list[FileWork], progress: JobProgress) -> list[FileWork]:
         texts = [chunk.text for work in works for chunk in work.document.chunks]
         started = time.perf_counter()
-        vectors = await self.embedder.embed_documents(texts)
+        vectors = await self.embedder.embed_documents(texts, progress.chunks_embedded)
         if self.metrics is not None:
             self.metrics.observe_embedding("documents", time.perf_counter() - started)
         offset = 0

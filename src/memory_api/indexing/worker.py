@@ -42,8 +42,9 @@ class JobWorker:
         self.runner = runner
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
-        # Often enough for live progress, and several beats per lease.
-        self.heartbeat_interval = min(1.0, lease_seconds / 6)
+        # Twice a second, so live progress reaches clients within about half a second; and
+        # several beats per lease.
+        self.heartbeat_interval = min(0.5, lease_seconds / 6)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
