@@ -5,15 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
 
+PENDING, IN_PROGRESS, COMPLETED, FAILED = "pending", "in_progress", "completed", "failed"
+STATUSES = (PENDING, IN_PROGRESS, COMPLETED, FAILED)
+# Jobs that an identical request joins instead of queueing another one.
+ACTIVE_JOB = text("status IN ('pending', 'in_progress')")
+
 
 class IndexJob(Base):
     """A unit of background work. ``heartbeat_at`` is the lease: a running job whose heartbeat
-    is older than the lease belongs to a dead process and may be taken up again."""
+    is older than the lease belongs to a dead process and may be taken up again.
+
+    ``fingerprint`` identifies the request (collection, directory, extensions, force); it is
+    unique among active jobs, so identical requests racing in several processes make one job.
+    A cancelled job drops it at once, so a new request is not folded into a job that stops."""
 
     __tablename__ = "index_jobs"
 
@@ -31,5 +40,17 @@ class IndexJob(Base):
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    cancel_requested_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_index_jobs_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_index_jobs_status_created_at", "status", "created_at"),
+        Index("ix_index_jobs_created_at", "created_at"),
+        Index(
+            "uq_index_jobs_active_fingerprint",
+            "fingerprint",
+            unique=True,
+            sqlite_where=ACTIVE_JOB,
+            postgresql_where=ACTIVE_JOB,
+        ),
+    )

@@ -6,6 +6,7 @@ Three stages run at once so the embedder is the only bottleneck:
 Write order per file keeps the database the system of record and makes a crash converge: stale
 vectors are deleted and new ones upserted under deterministic ids *before* the database commit; a
 crash before the commit leaves the old hash in the database, so the next run redoes the file.
+A job that is stopped (cancelled, shut down) finishes the batch it is writing first.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from memory_api.indexing.files import (
     scan_files,
     still_listed,
 )
-from memory_api.indexing.progress import JobProgress, ProgressCallback, Tally
+from memory_api.indexing.progress import JobCancelled, JobProgress, ProgressCallback, Tally
 from memory_api.indexing.splitter import Splitter
 from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
@@ -156,10 +157,24 @@ class IndexingPipeline:
 
         async def write() -> None:
             while (works := await embedded.get()) is not None:
-                await self._write(collection, works, tally)
-                progress.files_indexed(len(works))
+                await _to_the_end(self._write(collection, works, tally))
+                progress.files_indexed(len(works))  # may stop the job: this batch is written
 
-        await _run_stages(prepare(), embed(), write())
+        def summary() -> dict[str, Any]:
+            return {
+                **{k: v for k, v in tally.__dict__.items() if k != "failed_files"},
+                "failed_files": tally.failed_files,
+                "directory": str(directory),
+                "collection": collection,
+                "duration_seconds": round(time.monotonic() - started, 3),
+            }
+
+        try:
+            await _run_stages(prepare(), embed(), write())
+        except JobCancelled as cancelled:
+            # Every batch written is complete; the rest waits for the next run.
+            cancelled.result = {**summary(), "cancelled": True}
+            raise
 
         seen = set(keys.values())
         wanted = set(extensions)
@@ -177,13 +192,7 @@ class IndexingPipeline:
             progress.removing(len(stale))
             tally.chunks_deleted += await self._delete(collection, stale)
             tally.deleted += len(gone)
-        return {
-            **{k: v for k, v in tally.__dict__.items() if k != "failed_files"},
-            "failed_files": tally.failed_files,
-            "directory": str(directory),
-            "collection": collection,
-            "duration_seconds": round(time.monotonic() - started, 3),
-        }
+        return summary()
 
     def _prepare(
         self,
@@ -316,3 +325,21 @@ async def _run_stages(*stages: Any) -> None:
         while isinstance(first, BaseExceptionGroup):
             first = first.exceptions[0]
         raise first from None
+
+
+async def _to_the_end(work: Coroutine[Any, Any, None]) -> None:
+    """Run a batch write to its end even when the job is being stopped (cancelled, another
+    stage failed, shutdown), then let the stop go on. Stopped halfway, a write would leave
+    vectors in Chroma that no committed row describes."""
+    task = asyncio.ensure_future(work)
+    interrupted = False
+    while True:
+        try:
+            await asyncio.shield(task)  # the shield keeps a cancellation from reaching it
+            break
+        except asyncio.CancelledError:
+            if task.done():
+                raise
+            interrupted = True
+    if interrupted:
+        raise asyncio.CancelledError

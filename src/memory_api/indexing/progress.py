@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from memory_api.indexing.files import printable
 
@@ -16,6 +17,15 @@ MAX_REPORTED_FAILURES = 1000
 # Share of the percentage given to checking files (hash, read, split); the rest is embedding,
 # which is where the time goes whenever files changed.
 CHECK_SHARE = 0.1
+
+
+class JobCancelled(Exception):
+    """Raised by a job's progress callback once its cancellation was asked for, so the run
+    stops at its next step; ``result`` is what it did until then."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")
+        self.result: dict[str, Any] = {"cancelled": True}
 
 
 class JobProgress:

@@ -1,31 +1,123 @@
-"""All SQL touching indexing jobs: creation, atomic claiming with a lease, heartbeats."""
+"""All SQL touching indexing jobs: creation, atomic claiming with a lease, heartbeats,
+listing and cancellation."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from memory_api.indexing.models import IndexJob
+from memory_api.indexing.models import (
+    COMPLETED,
+    FAILED,
+    IN_PROGRESS,
+    PENDING,
+    STATUSES,
+    IndexJob,
+)
 
 _jobs: Table = IndexJob.__table__  # type: ignore[assignment]
 
-PENDING, IN_PROGRESS, COMPLETED, FAILED = "pending", "in_progress", "completed", "failed"
-STATUSES = (PENDING, IN_PROGRESS, COMPLETED, FAILED)
+__all__ = ["COMPLETED", "FAILED", "IN_PROGRESS", "PENDING", "STATUSES", "JobRepository"]
+CANCELLED_RESULT: dict[str, Any] = {"cancelled": True}
+
+
+class Beat(NamedTuple):
+    owned: bool  # False: another worker took the job over, or it ended
+    cancel_requested: bool
 
 
 class JobRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, job: IndexJob) -> None:
-        self.session.add(job)
-        await self.session.flush()
+    async def create_unless_active(self, values: dict[str, Any]) -> bool:
+        """Insert the job, unless an active job has its fingerprint (False then).
+
+        The partial unique index decides, so concurrent requests in several processes cannot
+        both insert: on PostgreSQL the second insert waits for the first transaction and then
+        does nothing; SQLite serialises writers.
+        """
+        dialect = self.session.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert_(_jobs).values(**values).on_conflict_do_nothing()
+        result = await self.session.execute(statement.returning(_jobs.c.id))
+        return result.first() is not None
+
+    async def active_with_fingerprint(self, fingerprint: str) -> IndexJob | None:
+        return await self.session.scalar(
+            select(IndexJob).where(
+                IndexJob.fingerprint == fingerprint, IndexJob.status.in_((PENDING, IN_PROGRESS))
+            )
+        )
 
     async def get(self, job_id: str) -> IndexJob | None:
-        return await self.session.get(IndexJob, job_id)
+        return await self.session.get(IndexJob, job_id, populate_existing=True)
+
+    async def recent(self, status: str | None, limit: int) -> list[IndexJob]:
+        """Newest first."""
+        query = select(IndexJob).order_by(IndexJob.created_at.desc(), IndexJob.id.desc())
+        if status is not None:
+            query = query.where(IndexJob.status == status)
+        return list(await self.session.scalars(query.limit(limit)))
+
+    async def cancel_pending(self, job_id: str, now: datetime) -> bool:
+        """A job no worker holds ends at once. False if it is not pending (any more)."""
+        result = await self.session.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id, _jobs.c.status == PENDING)
+            .values(
+                status=FAILED,
+                details="Cancelled before it started",
+                result=dict(CANCELLED_RESULT),
+                fingerprint=None,
+                cancel_requested_at=now,
+                finished_at=now,
+            )
+            .returning(_jobs.c.id)
+        )
+        return result.first() is not None
+
+    async def request_cancel(self, job_id: str, now: datetime) -> bool:
+        """Ask the worker of a running job to stop (it hears of it at its next heartbeat).
+        The fingerprint goes at once: a new identical request queues a new job."""
+        result = await self.session.execute(
+            update(_jobs)
+            .where(_jobs.c.id == job_id, _jobs.c.status == IN_PROGRESS)
+            .values(
+                fingerprint=None,
+                cancel_requested_at=func.coalesce(_jobs.c.cancel_requested_at, now),
+            )
+            .returning(_jobs.c.id)
+        )
+        return result.first() is not None
+
+    async def fail_cancelled(self, now: datetime, lease: timedelta) -> int:
+        """Cancelled jobs that no live worker will end: handed back at shutdown (pending), or
+        whose process died (lease expired). They end here instead of running again."""
+        result = await self.session.execute(
+            update(_jobs)
+            .where(
+                _jobs.c.cancel_requested_at.is_not(None),
+                or_(
+                    _jobs.c.status == PENDING,
+                    and_(_jobs.c.status == IN_PROGRESS, _jobs.c.heartbeat_at < now - lease),
+                ),
+            )
+            .values(
+                status=FAILED,
+                details="Cancelled",
+                result=dict(CANCELLED_RESULT),
+                fingerprint=None,
+                finished_at=now,
+            )
+            .returning(_jobs.c.id)
+        )
+        return len(result.all())
 
     async def fail_abandoned(self, now: datetime, lease: timedelta, max_attempts: int) -> int:
         """Jobs whose process died ``max_attempts`` times are failed rather than retried forever."""
@@ -67,7 +159,11 @@ class JobRepository:
         )
         candidate = (
             select(_jobs.c.id)
-            .where(or_(_jobs.c.status == PENDING, expired), ~busy_collection)
+            .where(
+                or_(_jobs.c.status == PENDING, expired),
+                _jobs.c.cancel_requested_at.is_(None),
+                ~busy_collection,
+            )
             .order_by(_jobs.c.created_at)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -91,17 +187,18 @@ class JobRepository:
 
     async def heartbeat(
         self, job_id: str, worker_id: str, progress: int, details: str, now: datetime
-    ) -> bool:
-        """Renew the lease; False when another worker took the job over."""
+    ) -> Beat:
+        """Renew the lease and publish progress; tells whether the job was cancelled."""
         result = await self.session.execute(
             update(_jobs)
             .where(
                 _jobs.c.id == job_id, _jobs.c.worker_id == worker_id, _jobs.c.status == IN_PROGRESS
             )
             .values(progress=progress, details=details, heartbeat_at=now)
-            .returning(_jobs.c.id)
+            .returning(_jobs.c.cancel_requested_at)
         )
-        return result.first() is not None
+        row = result.first()
+        return Beat(owned=row is not None, cancel_requested=row is not None and row[0] is not None)
 
     async def finish(
         self,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from memory_api.http.routing import JSONRoute
 from memory_api.http.schemas import error_responses
 from memory_api.indexing.schemas import (
     IndexFilesRequest,
+    IndexJobSummary,
     IndexTaskStartResponse,
     IndexTaskStatusResponse,
+    JobStatus,
 )
 from memory_api.indexing.service import IndexingServiceDep
 from memory_api.resources import ResourcesDep
@@ -36,6 +38,10 @@ ERRORS = error_responses(
     "/index_files",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Start indexing a directory (asynchronous job)",
+    description=(
+        "While an identical request (same directory, extensions and force_reindex) is pending "
+        "or running, that job is returned instead of queueing another."
+    ),
     responses=ERRORS,
 )
 async def index_files(
@@ -46,11 +52,15 @@ async def index_files(
     background: BackgroundTasks,
 ) -> IndexTaskStartResponse:
     job = await service.start(body)
-    if resources.worker is not None:
+    if job.created and resources.worker is not None:
         # Runs after the response, hence after the job row is committed.
         background.add_task(resources.worker.notify)
     return IndexTaskStartResponse(
-        message="File indexing process has been started.",
+        message=(
+            "File indexing process has been started."
+            if job.created
+            else "An identical indexing job is already pending or running; this is that job."
+        ),
         task_id=job.id,
         status_url=request.app.url_path_for("get_indexing_status", task_id=job.id),
     )
@@ -74,6 +84,47 @@ async def index_status(task_id: str, service: IndexingServiceDep) -> Any:
         )
         return JSONResponse(missing.model_dump(mode="json"), status_code=404)
     return found
+
+
+@router.get(
+    "/index_jobs",
+    summary="Recent indexing jobs, newest first",
+    response_model=list[IndexJobSummary],
+    responses=error_responses(422, 503),
+)
+async def index_jobs(
+    request: Request,
+    service: IndexingServiceDep,
+    job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[IndexJobSummary]:
+    def status_url(task_id: str) -> str:
+        return str(request.app.url_path_for("get_indexing_status", task_id=task_id))
+
+    return await service.recent(job_status, limit, status_url)
+
+
+@router.post(
+    "/index_status/{task_id}/cancel",
+    summary="Cancel an indexing job",
+    description=(
+        "A pending job ends at once (200). A running job is asked to stop (202): its worker "
+        "stops at its next step, within about a second, keeping what it wrote complete. Either "
+        'way the job ends as "failed" with result {"cancelled": true, ...}.'
+    ),
+    response_model=IndexTaskStatusResponse,
+    responses={
+        202: {"model": IndexTaskStatusResponse, "description": "The running job will stop"},
+        **error_responses(
+            404, 409, 422, 503, d404="Unknown task id", d409="The job has already ended"
+        ),
+    },
+)
+async def cancel_index_job(task_id: str, service: IndexingServiceDep) -> Any:
+    job, ended = await service.cancel(task_id[:64])
+    if ended:
+        return job
+    return JSONResponse(job.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
 
 
 # A task id holding "/" (sent as %2F) matches no route above: it is an unknown task (404).

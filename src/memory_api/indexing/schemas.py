@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -10,6 +11,8 @@ from pydantic import BaseModel, Field, field_validator
 from memory_api.http.schemas import StrictRequest
 
 _EXTENSION = re.compile(r"^\.[a-z0-9_+-]{1,20}$")
+# A cancelled job ends as "failed" (result {"cancelled": true, ...}): clients written against
+# the seed wait for "completed" or "failed", and a new final status would keep them waiting.
 JobStatus = Literal["pending", "in_progress", "completed", "failed"]
 
 
@@ -24,6 +27,7 @@ class IndexFilesRequest(StrictRequest):
     )
     file_extensions: list[Annotated[str, Field(pattern=r"^\.?[A-Za-z0-9_+-]{1,20}$")]] = Field(
         default=[".md", ".txt", ".py"],
+        validate_default=True,  # normalised like given ones: equal requests look equal
         min_length=1,
         max_length=100,
         description='File name endings to index, with or without the dot: ".md" or "md".',
@@ -62,3 +66,23 @@ class IndexTaskStatusResponse(BaseModel):
     progress: int = Field(0, ge=0, le=100)
     details: str = ""
     result: dict[str, Any] | None = None
+
+
+class IndexJobSummary(BaseModel):
+    """One job in ``GET /index_jobs`` (its ``result`` is at its ``status_url``)."""
+
+    task_id: str
+    status: JobStatus
+    progress: int = Field(ge=0, le=100)
+    details: str
+    collection: str
+    directory: str
+    file_extensions: list[str]
+    force_reindex: bool
+    cancel_requested: bool = Field(
+        description="A cancel was asked for: the job stops (or stopped) at its next step."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    status_url: str

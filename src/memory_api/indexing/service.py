@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,14 +15,35 @@ from fastapi import Depends
 from memory_api.db.columns import utcnow
 from memory_api.db.session import SessionDep
 from memory_api.documents.repository import DocumentRepository
+from memory_api.errors import Conflict, NotFound
 from memory_api.indexing.files import DirectoryNotFound, resolve_directory
 from memory_api.indexing.models import IndexJob
 from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.indexing.repository import PENDING, JobRepository
-from memory_api.indexing.schemas import IndexFilesRequest, IndexTaskStatusResponse
+from memory_api.indexing.schemas import (
+    IndexFilesRequest,
+    IndexJobSummary,
+    IndexTaskStatusResponse,
+    JobStatus,
+)
 from memory_api.indexing.worker import JobRunner
 from memory_api.resources import Resources, ResourcesDep
 from memory_api.settings import Settings
+
+KIND = "index_directory"
+
+
+@dataclass(frozen=True)
+class StartedJob:
+    id: str
+    created: bool  # False: an identical job was pending or running, and this is it
+
+
+def _fingerprint(kind: str, collection: str, params: dict[str, Any]) -> str:
+    """The identity of a request; equal requests have equal fingerprints."""
+    key = [kind, collection, params["directory"], params["file_extensions"]]
+    key.append(params["force_reindex"])
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
 class IndexingService:
@@ -30,7 +54,7 @@ class IndexingService:
         self.documents = documents
         self.resources = resources
 
-    async def start(self, request: IndexFilesRequest) -> IndexJob:
+    async def start(self, request: IndexFilesRequest) -> StartedJob:
         """Refuse now what would fail later: roots (403), missing dir (422), model (409/503),
         vector store down (503)."""
         settings = self.resources.settings
@@ -47,23 +71,72 @@ class IndexingService:
         await self.resources.ready_collection(collection)
         # The collection check above is made once per process: ask the store itself now.
         await self.resources.store.heartbeat()
-        job = IndexJob(
-            id=str(uuid.uuid4()),
-            kind="index_directory",
-            collection=collection,
-            status=PENDING,
-            params={
-                "directory": str(directory),
-                "file_extensions": request.file_extensions,
-                "force_reindex": request.force_reindex,
-            },
-            progress=0,
-            details="Waiting for a worker",
-            attempts=0,
-            created_at=utcnow(),
-        )
-        await self.jobs.create(job)
-        return job
+        params = {
+            "directory": str(directory),
+            "file_extensions": request.file_extensions,  # normalised: sorted, lower-case
+            "force_reindex": request.force_reindex,
+        }
+        fingerprint = _fingerprint(KIND, collection, params)
+        for _ in range(3):
+            job_id = str(uuid.uuid4())
+            values = {
+                "id": job_id,
+                "kind": KIND,
+                "collection": collection,
+                "status": PENDING,
+                "params": params,
+                "progress": 0,
+                "details": "Waiting for a worker",
+                "attempts": 0,
+                "created_at": utcnow(),
+                "fingerprint": fingerprint,
+            }
+            if await self.jobs.create_unless_active(values):
+                return StartedJob(job_id, created=True)
+            existing = await self.jobs.active_with_fingerprint(fingerprint)
+            if existing is not None:
+                return StartedJob(existing.id, created=False)
+            # The identical job ended between the two statements: queue a new one.
+        raise Conflict("identical indexing requests keep racing; retry the request")
+
+    async def recent(
+        self, status: JobStatus | None, limit: int, status_url: Callable[[str], str]
+    ) -> list[IndexJobSummary]:
+        return [
+            IndexJobSummary(
+                task_id=job.id,
+                status=job.status,
+                progress=job.progress,
+                details=job.details,
+                collection=job.collection,
+                directory=job.params["directory"],
+                file_extensions=job.params["file_extensions"],
+                force_reindex=job.params["force_reindex"],
+                cancel_requested=job.cancel_requested_at is not None,
+                created_at=job.created_at,
+                started_at=job.started_at,
+                finished_at=job.finished_at,
+                status_url=status_url(job.id),
+            )
+            for job in await self.jobs.recent(status, limit)
+        ]
+
+    async def cancel(self, task_id: str) -> tuple[IndexTaskStatusResponse, bool]:
+        """Cancel a pending job (it ends now: True) or ask a running one to stop at its next
+        step (False); a finished job is a Conflict, an unknown one NotFound."""
+        now = utcnow()
+        if await self.jobs.cancel_pending(task_id, now):
+            ended = True
+        elif await self.jobs.request_cancel(task_id, now):
+            ended = False
+        else:
+            job = await self.jobs.get(task_id)
+            if job is None:
+                raise NotFound(f"No indexing task with id {task_id!r}")
+            raise Conflict(f"Job {task_id} already {job.status}: nothing to cancel")
+        status = await self.status(task_id)
+        assert status is not None  # the row was just updated in this transaction
+        return status, ended
 
     async def status(self, task_id: str) -> IndexTaskStatusResponse | None:
         job = await self.jobs.get(task_id)

@@ -21,6 +21,7 @@ from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.errors import MemoryAPIError
 from memory_api.indexing.models import IndexJob
+from memory_api.indexing.progress import JobCancelled
 from memory_api.indexing.repository import COMPLETED, FAILED, JobRepository
 
 logger = logging.getLogger("memory_api.worker")
@@ -85,6 +86,7 @@ class JobWorker:
         async with self.database.unit_of_work() as session:
             jobs = JobRepository(session)
             now = utcnow()
+            await jobs.fail_cancelled(now, self.lease)
             await jobs.fail_abandoned(now, self.lease, MAX_ATTEMPTS)
             return await jobs.claim(self.worker_id, now, self.lease)
 
@@ -92,6 +94,10 @@ class JobWorker:
         progress: dict[str, Any] = {"progress": job.progress, "details": "Started"}
 
         def report(value: int, details: str) -> None:
+            # Called by the pipeline at each step, from threads too: a cancel heard at the
+            # last heartbeat stops the job here, at a step where stopping is safe.
+            if progress.get("cancel"):
+                raise JobCancelled
             progress.update(progress=value, details=details)
 
         logger.info("job %s started (attempt %d)", job.id, job.attempts)
@@ -103,6 +109,12 @@ class JobWorker:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._release(job.id))
             raise
+        except JobCancelled as cancelled:
+            result = cancelled.result
+            details = "Cancelled"
+            if "indexed" in result:
+                details += f" after indexing {result['indexed']} files; what was written stays"
+            await self._finish(job.id, FAILED, details, result, heartbeat)
         except MemoryAPIError as error:
             await self._finish(job.id, FAILED, f"Failed: {error.detail}", None, heartbeat)
         except Exception as error:
@@ -121,9 +133,12 @@ class JobWorker:
             await asyncio.sleep(self.heartbeat_interval)
             try:
                 async with self.database.unit_of_work() as session:
-                    await JobRepository(session).heartbeat(
+                    beat = await JobRepository(session).heartbeat(
                         job_id, self.worker_id, progress["progress"], progress["details"], utcnow()
                     )
+                if beat.cancel_requested and not progress.get("cancel"):
+                    progress.update(cancel=True, details="Cancelling: stopping at the next step")
+                    logger.info("job %s: cancel requested", job_id)
             except Exception as error:
                 logger.warning("heartbeat of job %s failed: %s", job_id, error)
 
