@@ -1,4 +1,5 @@
-"""CLI commands that talk to a running server through the SDK: index, query, state, stats."""
+"""CLI commands that talk to a running server through the SDK: index, query, state, stats,
+jobs, cancel."""
 
 from __future__ import annotations
 
@@ -110,6 +111,53 @@ def _stats(args: argparse.Namespace, client: MemoryClient) -> int:
     return 0
 
 
+def _jobs(args: argparse.Namespace, client: MemoryClient) -> int:
+    jobs = client.list_jobs(args.status, args.limit)
+    if args.json:
+        _print_json(jobs)
+        return 0
+    if not jobs:
+        print("no indexing jobs" + (f" with status {args.status}" if args.status else ""))
+    for job in jobs:
+        created = job.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        cancel = " (cancel requested)" if job.cancel_requested else ""
+        print(
+            f"{job.task_id}  {job.status:<11} {job.progress:>3}%  {created}  {job.directory}"
+            f"  {job.details}{cancel}"
+        )
+    return 0
+
+
+def _cancel(args: argparse.Namespace, client: MemoryClient) -> int:
+    job = client.cancel_job(args.task_id)
+    if job.status == "in_progress":
+        print(f"job {job.task_id}: cancel requested; it stops at its next step")
+    else:
+        print(f"job {job.task_id}: cancelled")
+    return 0
+
+
+def _add_job_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    remote: argparse.ArgumentParser,
+) -> None:
+    jobs = commands.add_parser("jobs", parents=[remote], help="recent indexing jobs, newest first")
+    jobs.add_argument(
+        "--status",
+        choices=["pending", "in_progress", "completed", "failed"],
+        help="only jobs with this status (a cancelled job is failed)",
+    )
+    jobs.add_argument("--limit", type=int, default=20, help="at most this many jobs (1-1000)")
+    jobs.add_argument("--json", action="store_true", help="print JSON")
+    jobs.set_defaults(handler=_run(_jobs))
+
+    cancel = commands.add_parser(
+        "cancel", parents=[remote], help="cancel a pending or running indexing job"
+    )
+    cancel.add_argument("task_id", help="the job's task id (see `memory-api jobs`)")
+    cancel.set_defaults(handler=_run(_cancel))
+
+
 def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -134,7 +182,7 @@ def _remote_options(*, suppress_defaults: bool = False) -> argparse.ArgumentPars
 
 
 def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register index, query, state and stats on the main parser."""
+    """Register index, query, state, stats, jobs and cancel on the main parser."""
     remote = _remote_options()
     # `state` actions accept the options too (before or after the action); SUPPRESS keeps an
     # action's parser from overwriting a value given before the action with its default.
@@ -168,3 +216,4 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     stats = commands.add_parser("stats", parents=[remote], help="collection statistics")
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(handler=_run(_stats))
+    _add_job_commands(commands, remote)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,35 @@ def test_cli_errors_are_one_line_and_non_zero(server: ServerProcess) -> None:
     server.stop()
     down = run(server, "stats")
     assert down.returncode != 0 and down.stderr.startswith("memory-api: ")
+
+
+def test_cli_jobs_and_cancel(server: ServerProcess, docs: Path) -> None:
+    (docs / "volcano.md").write_text("Volcanoes erupt lava, ash and gas from the mantle.")
+    assert run(server, "index", str(docs), "--wait").returncode == 0
+    [done] = json.loads(run(server, "jobs", "--json").stdout)
+    assert (done["status"], done["directory"]) == ("completed", str(docs))
+    listed = run(server, "jobs")
+    assert listed.returncode == 0
+    assert listed.stdout.startswith(f"{done['task_id']}  completed   100%  ")
+    assert run(server, "jobs", "--status", "pending").stdout == (
+        "no indexing jobs with status pending\n"
+    )
+    finished = run(server, "cancel", done["task_id"])
+    assert finished.returncode == 1
+    assert finished.stderr.strip().startswith("memory-api: ")
+    assert "already completed" in finished.stderr
+
+    for i in range(40):
+        (docs / f"doc{i}.txt").write_text(f"Document {i}. " + "lorem ipsum dolor sit amet " * 300)
+    assert run(server, "index", str(docs), "--force").returncode == 0
+    job = json.loads(run(server, "jobs", "--json", "--limit", "1").stdout)[0]
+    cancelled = run(server, "cancel", job["task_id"])
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout.startswith(f"job {job['task_id']}: cancel")
+    deadline = time.monotonic() + 120
+    while job["status"] in {"pending", "in_progress"}:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+        job = json.loads(run(server, "jobs", "--json", "--limit", "1").stdout)[0]
+    assert (job["status"], job["cancel_requested"]) == ("failed", True), job
+    assert job["details"].startswith("Cancelled"), job

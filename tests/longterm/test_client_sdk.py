@@ -78,6 +78,33 @@ async def test_errors_map_to_the_hierarchy(
         await memory.query("x")
 
 
+async def test_list_and_cancel_jobs(lt_settings: Settings, docs: Path) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from memory_api.app import create_app
+    from memory_api.testing.database import clear_tables
+
+    app = create_app(lt_settings, run_worker=False)  # jobs stay pending
+    async with LifespanManager(app, startup_timeout=120):
+        await clear_tables(app.state.database.engine)
+        transport = httpx.ASGITransport(app=app)
+        async with AsyncMemoryClient("http://t", transport=transport) as memory:
+            started = await memory.index(str(docs))
+            assert (await memory.index(str(docs))).task_id == started.task_id
+            jobs = await memory.list_jobs()
+            assert [(job.task_id, job.status) for job in jobs] == [(started.task_id, "pending")]
+            assert await memory.list_jobs(status="completed", limit=5) == []
+            cancelled = await memory.cancel_job(started.task_id)
+            assert (cancelled.status, cancelled.result) == ("failed", {"cancelled": True})
+            assert (await memory.list_jobs(status="failed"))[0].cancel_requested is True
+            with pytest.raises(ConflictError, match="already failed"):
+                await memory.cancel_job(started.task_id)
+            with pytest.raises(NotFoundError):
+                await memory.cancel_job("a/b")
+            with pytest.raises(ValidationError):
+                await memory.list_jobs(status="cancelled")
+
+
 @pytest.mark.parametrize("stack", ["sqlite-embedded"], indirect=True)
 async def test_unauthorized_and_unavailable(lt_settings: Settings, tmp_path: Path) -> None:
     from asgi_lifespan import LifespanManager
@@ -115,6 +142,9 @@ def test_sync_client_against_a_server_process(
         assert client.get_state("sync").state_data == {"ok": True}
         final = client.index_and_wait(poll_interval=0.1, timeout=120)
         assert final.status == "completed"
+        assert [job.task_id for job in client.list_jobs(status="completed")] == [final.task_id]
+        with pytest.raises(ConflictError, match="already completed"):
+            client.cancel_job(final.task_id)
         assert client.query("oxidation of tea", top_k=1).results[0].content.startswith("Green")
         client.delete_state("sync")
         for odd in (".", "..", "a.b:c@d-e_f"):  # valid ids that URLs could mangle

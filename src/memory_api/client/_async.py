@@ -14,7 +14,11 @@ from memory_api.client._base import FINISHED, Call, Calls, client_options, read
 from memory_api.client._exceptions import TransportError
 from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
-from memory_api.indexing.schemas import IndexTaskStartResponse, IndexTaskStatusResponse
+from memory_api.indexing.schemas import (
+    IndexJobSummary,
+    IndexTaskStartResponse,
+    IndexTaskStatusResponse,
+)
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
 
 T = TypeVar("T")
@@ -74,6 +78,15 @@ class AsyncMemoryClient:
 
     async def index_status(self, task_id: str) -> IndexTaskStatusResponse:
         return await self._send(Calls.index_status(task_id))
+
+    async def list_jobs(self, status: str | None = None, limit: int = 100) -> list[IndexJobSummary]:
+        """Recent indexing jobs, newest first; ``status`` filters (pending, in_progress, ...)."""
+        return await self._send(Calls.list_jobs(status, limit))
+
+    async def cancel_job(self, task_id: str) -> IndexTaskStatusResponse:
+        """Cancel a job: a pending one ends now, a running one stops at its next step (it then
+        ends as failed with ``result["cancelled"]``). ConflictError if it already ended."""
+        return await self._send(Calls.cancel_job(task_id))
 
     async def health(self) -> HealthResponse:
         return await self._send(Calls.health())

@@ -13,7 +13,11 @@ from pydantic import TypeAdapter
 from memory_api.client._exceptions import error_for
 from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
-from memory_api.indexing.schemas import IndexTaskStartResponse, IndexTaskStatusResponse
+from memory_api.indexing.schemas import (
+    IndexJobSummary,
+    IndexTaskStartResponse,
+    IndexTaskStatusResponse,
+)
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
 
 T = TypeVar("T")
@@ -50,6 +54,7 @@ QUERY = _adapter(RAGQueryResponse)
 STATS = _adapter(RAGStatsResponse)
 STARTED = _adapter(IndexTaskStartResponse)
 STATUS = _adapter(IndexTaskStatusResponse)
+JOBS = _adapter(list[IndexJobSummary])
 HEALTH = _adapter(HealthResponse)
 
 
@@ -97,6 +102,17 @@ class Calls:
     @staticmethod
     def index_status(task_id: str) -> Call[IndexTaskStatusResponse]:
         return Call("GET", f"/index_status/{_segment(task_id)}", STATUS)
+
+    @staticmethod
+    def list_jobs(status: str | None, limit: int) -> Call[list[IndexJobSummary]]:
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = status
+        return Call("GET", "/index_jobs", JOBS, params=params)
+
+    @staticmethod
+    def cancel_job(task_id: str) -> Call[IndexTaskStatusResponse]:
+        return Call("POST", f"/index_status/{_segment(task_id)}/cancel", STATUS)
 
     @staticmethod
     def health() -> Call[HealthResponse]:
