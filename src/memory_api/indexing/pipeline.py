@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from memory_api.indexing.files import (
 )
 from memory_api.indexing.progress import JobCancelled, JobProgress, ProgressCallback, Tally
 from memory_api.indexing.splitter import Splitter
+from memory_api.indexing.stages import run_stages, to_the_end
 from memory_api.observability.metrics import Metrics
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
@@ -157,7 +158,7 @@ class IndexingPipeline:
 
         async def write() -> None:
             while (works := await embedded.get()) is not None:
-                await _to_the_end(self._write(collection, works, tally))
+                await to_the_end(self._write(collection, works, tally))
                 progress.files_indexed(len(works))  # may stop the job: this batch is written
 
         def summary() -> dict[str, Any]:
@@ -170,29 +171,40 @@ class IndexingPipeline:
             }
 
         try:
-            await _run_stages(prepare(), embed(), write())
+            await run_stages(prepare(), embed(), write())
+            seen = set(keys.values())
+            await self._remove(collection, stored, seen, set(extensions), stale, tally, progress)
         except JobCancelled as cancelled:
             # Every batch written is complete; the rest waits for the next run.
             cancelled.result = {**summary(), "cancelled": True}
             raise
+        return summary()
 
-        seen = set(keys.values())
-        wanted = set(extensions)
+    async def _remove(
+        self,
+        collection: str,
+        stored: dict[str, StoredDocument],
+        seen: set[str],
+        extensions: set[str],
+        stale: list[StoredDocument],
+        tally: Tally,
+        progress: JobProgress,
+    ) -> None:
+        """Remove documents that failed this run (``stale``) and those that are gone."""
+        roots = self.settings.resolved_index_roots
 
         def is_gone(path: str) -> bool:
             # Not seen, and either the scan looked for it (its extension) or it is no longer a
             # file the scan would list: deleted, or now a link leading out of the roots.
-            return Path(path).suffix.lower() in wanted or not still_listed(Path(path), roots)
+            return Path(path).suffix.lower() in extensions or not still_listed(Path(path), roots)
 
         gone = await asyncio.to_thread(
             lambda: [doc for path, doc in stored.items() if path not in seen and is_gone(path)]
         )
-        stale.extend(gone)
-        if stale:
-            progress.removing(len(stale))
-            tally.chunks_deleted += await self._delete(collection, stale)
+        if stale or gone:
+            progress.removing(len(stale) + len(gone))
+            tally.chunks_deleted += await self._delete(collection, [*stale, *gone])
             tally.deleted += len(gone)
-        return summary()
 
     def _prepare(
         self,
@@ -312,34 +324,3 @@ class IndexingPipeline:
         async with self.database.unit_of_work() as session:
             await DocumentRepository(session).delete([doc.id for doc in documents])
         return len(ids)
-
-
-async def _run_stages(*stages: Any) -> None:
-    """Run the stages together; the first failure cancels the others and propagates as itself."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            for stage in stages:
-                group.create_task(stage)
-    except BaseExceptionGroup as failure:
-        first: BaseException = failure
-        while isinstance(first, BaseExceptionGroup):
-            first = first.exceptions[0]
-        raise first from None
-
-
-async def _to_the_end(work: Coroutine[Any, Any, None]) -> None:
-    """Run a batch write to its end even when the job is being stopped (cancelled, another
-    stage failed, shutdown), then let the stop go on. Stopped halfway, a write would leave
-    vectors in Chroma that no committed row describes."""
-    task = asyncio.ensure_future(work)
-    interrupted = False
-    while True:
-        try:
-            await asyncio.shield(task)  # the shield keeps a cancellation from reaching it
-            break
-        except asyncio.CancelledError:
-            if task.done():
-                raise
-            interrupted = True
-    if interrupted:
-        raise asyncio.CancelledError
