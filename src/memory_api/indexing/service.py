@@ -41,8 +41,7 @@ class StartedJob:
 
 def _fingerprint(kind: str, collection: str, params: dict[str, Any]) -> str:
     """The identity of a request; equal requests have equal fingerprints."""
-    key = [kind, collection, params["directory"], params["file_extensions"]]
-    key.append(params["force_reindex"])
+    key = [kind, collection, *(params[name] for name in sorted(params))]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
