@@ -1,0 +1,1 @@
+"""Retrieval: filters, semantic and lexical search, fusion."""
