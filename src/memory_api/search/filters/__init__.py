@@ -3,6 +3,7 @@
 
 from memory_api.search.filters.chroma import to_chroma_where
 from memory_api.search.filters.schema import SCHEMA, MetadataFilter
+from memory_api.search.filters.sql import FieldMap, to_sql
 from memory_api.search.filters.tree import (
     MAX_CONDITIONS,
     MAX_DEPTH,
@@ -23,6 +24,7 @@ __all__ = [
     "SCHEMA",
     "And",
     "Compare",
+    "FieldMap",
     "Filter",
     "MetadataFilter",
     "Op",
@@ -30,4 +32,5 @@ __all__ = [
     "Scalar",
     "parse_filter",
     "to_chroma_where",
+    "to_sql",
 ]
