@@ -195,6 +195,47 @@ EDGE_CASES: list[dict[str, Any]] = [
 ]
 
 
+RULE_RECORDS: list[Record] = [
+    ("int1", {"n": 1}),
+    ("int2", {"n": 2}),
+    ("float1", {"n": 1.0}),
+    ("float2.5", {"n": 2.5}),
+    ("true", {"n": True}),
+    ("str1", {"n": "1"}),
+    ("xyz", {"n": "xyz"}),
+    ("ints", {"n": [1, 2]}),
+    ("floats", {"n": [1.0]}),
+    ("strs", {"n": ["x", "y"]}),
+    ("missing", {"other": 1}),
+]
+RULES: list[tuple[dict[str, Any], set[str]]] = [
+    ({"n": 1}, {"int1", "float1"}),
+    ({"n": True}, {"true"}),
+    ({"n": "1"}, {"str1"}),
+    ({"n": 1.5}, {"int1"}),  # integer values meet the operand truncated: 1 == int(1.5)
+    ({"n": {"$lt": 2.5}}, {"int1", "float1"}),  # and 2 < int(2.5) is false
+    ({"n": {"$gt": 1.5}}, {"int2", "float2.5"}),
+    ({"n": {"$ne": 1}}, {id_ for id_, _ in RULE_RECORDS} - {"int1", "float1"}),
+    ({"n": {"$contains": 1}}, {"ints"}),
+    ({"n": {"$contains": 1.0}}, {"floats"}),
+    ({"n": {"$contains": "x"}}, {"strs"}),
+    ({"n": {"$contains": "xy"}}, set()),  # no substring test
+    ({"n": {"$not_contains": "x"}}, {id_ for id_, _ in RULE_RECORDS} - {"strs"}),
+    (
+        {"n": {"$nin": [1, 2]}},
+        {"float2.5", "true", "str1", "xyz", "ints", "floats", "strs", "missing"},
+    ),
+]
+
+
+def test_chroma_rules_the_sql_module_states(world_factory: Any) -> None:
+    """The rules of memory_api.search.filters.sql's docstring, on Chroma and on SQL."""
+    world = world_factory(RULE_RECORDS, {})
+    for where, ids in RULES:
+        tree = parse_filter(where)
+        assert (world.chroma_ids(to_chroma_where(tree)), world.sql_ids(tree)) == (ids, ids), where
+
+
 def test_edge_cases_match_chroma(world_factory: Any) -> None:
     world = world_factory(RECORDS, TYPED)
     failures = []
