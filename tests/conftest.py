@@ -2,7 +2,10 @@
 
 Backends: ``sqlite`` (a file per test) and ``postgres`` (one database per test run on the server
 at 127.0.0.1:5432, created here and dropped at the end). With ``CI=true`` an unreachable
-PostgreSQL fails the run instead of skipping.
+PostgreSQL or a missing embedding model fails the run instead of skipping.
+
+Markers (``postgres``, ``chroma_server``, ``model``) are applied at collection from what a test
+uses (see ``pytest_collection_modifyitems``), so ``-m "not postgres"`` really leaves them out.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from fastapi import FastAPI
 from memory_api.app import create_app
 from memory_api.db.migrate import upgrade
 from memory_api.settings import Settings
+from memory_api.testing.chroma_server import ChromaServer, run_chroma_server
 from memory_api.testing.database import clear_tables
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -30,11 +34,59 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# What a fixture in a test's closure means it needs.
+FIXTURE_MARKERS = {
+    "postgres_url": ("postgres",),
+    "chroma_server": ("chroma_server",),
+    "model_dir": ("model",),
+}
+# Fixtures that pick a backend from their parameter and request it at run time
+# (request.getfixturevalue), which the fixture closure cannot show: (fixture, value) -> markers.
+PARAMETER_MARKERS = {
+    ("backend", "postgres"): ("postgres",),
+    ("stack", "postgres-server"): ("postgres", "chroma_server"),
+    ("store_settings", "server"): ("chroma_server",),
+}
 
-def _require_postgres(reason: str) -> None:
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects anything
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names: set[str] = set()
+        for fixture in getattr(item, "fixturenames", ()):
+            names.update(FIXTURE_MARKERS.get(fixture, ()))
+        callspec = getattr(item, "callspec", None)
+        for parameter in callspec.params.items() if callspec else ():
+            if isinstance(parameter[1], str):
+                names.update(PARAMETER_MARKERS.get(parameter, ()))
+        for name in sorted(names):
+            item.add_marker(name)
+
+
+def _missing(message: str) -> None:
     if IN_CI:
-        pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
-    pytest.skip(f"PostgreSQL unavailable: {reason}")
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The real all-MiniLM-L6-v2 from MEMORY_API_EMBEDDING_MODEL_DIR (.ci/run sets it); no
+    fallback, so a test never runs on a model other than the one the environment names."""
+    configured = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
+    if not configured:
+        _missing("MEMORY_API_EMBEDDING_MODEL_DIR is not set: the real embedding model is needed")
+    path = Path(str(configured))
+    if not (path / "model.onnx").is_file():
+        _missing(f"embedding model not found in {path} (MEMORY_API_EMBEDDING_MODEL_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One real ``chroma run`` server for the whole run."""
+    with run_chroma_server(tmp_path_factory.mktemp("chroma-server")) as server:
+        yield server
 
 
 async def _admin(sql: str) -> None:
@@ -52,7 +104,7 @@ def postgres_url() -> Iterator[str]:
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as error:
-        _require_postgres(f"{type(error).__name__}: {error}")
+        _missing(f"PostgreSQL unavailable: {type(error).__name__}: {error}")
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     upgrade(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
     yield url
@@ -77,8 +129,6 @@ def settings_factory(tmp_path: Path) -> Callable[..., Settings]:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres":
-        request.applymarker(pytest.mark.postgres)
     return str(request.param)
 
 

@@ -13,27 +13,12 @@ import pytest
 from memory_api.embeddings.local import LocalEmbedder
 from memory_api.errors import EmbeddingUnavailable
 
-REPO = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 SENTENCES = [
     "The cat sat on the mat.",
     "A feline was resting on the rug.",
     "Quarterly revenue grew by twelve percent.",
     "def add(a, b):\n    return a + b",
 ]
-
-
-@pytest.fixture(scope="module")
-def model_dir() -> Path:
-    path = Path(
-        os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
-        or REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
-    )
-    if not (path / "model.onnx").is_file():
-        if IN_CI:
-            pytest.fail(f"embedding model not found in {path}", pytrace=False)
-        pytest.skip(f"embedding model not found in {path}")
-    return path
 
 
 @pytest.fixture

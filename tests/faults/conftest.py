@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,23 +9,19 @@ import pytest
 
 from memory_api.testing.server import ServerProcess
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_MODEL = REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
-
 
 @pytest.fixture
-def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+def server_factory(tmp_path: Path, model_dir: Path) -> Iterator[Callable[..., ServerProcess]]:
     """``server_factory(**env)`` -> a not-yet-started server with a docs root in tmp_path."""
     servers: list[ServerProcess] = []
     docs = tmp_path / "docs"
     docs.mkdir(exist_ok=True)
-    model = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR") or str(SHARED_MODEL)
 
     def build(*args: str, **env: str) -> ServerProcess:
         environment = ServerProcess.base_env(
             tmp_path,
             MEMORY_API_INDEX_ROOTS=str(docs),
-            MEMORY_API_EMBEDDING_MODEL_DIR=model,
+            MEMORY_API_EMBEDDING_MODEL_DIR=str(model_dir),
             MEMORY_API_JOB_POLL_INTERVAL="0.2",
             **env,
         )

@@ -9,9 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from memory_api.testing.corpus import write_corpus
 from memory_api.testing.server import ServerProcess, cli_path
+
+pytestmark = pytest.mark.slow
 
 
 def wait_status(server: ServerProcess, task_id: str, until: set[str], seconds: float = 240) -> dict:

@@ -16,7 +16,7 @@ from memory_api.testing.corpus import write_corpus
 from memory_api.testing.server import ServerProcess
 from memory_api.testing.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 async def eventually(call: Callable[[], object], expected: int, seconds: float = 30) -> None:
@@ -57,6 +57,7 @@ async def test_postgres_unreachable_then_back(
     await proxy.cut()
 
 
+@pytest.mark.chroma_server  # starts its own
 async def test_chroma_server_down_then_back(
     server_factory: Callable[..., ServerProcess], postgres_url: str, tmp_path: Path
 ) -> None:

@@ -8,9 +8,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_wheel_ships_migrations_and_migrates(tmp_path: Path) -> None:
     subprocess.run(
         [

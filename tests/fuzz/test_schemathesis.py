@@ -1,6 +1,7 @@
 """API fuzzing: every operation of the OpenAPI document, bounded examples, against a real server.
 
 No 5xx, and every response conforms to the documented schema, status codes and content types.
+One test function per operation, so each has its own node id (``-k rag_query``, ``--lf``).
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -22,15 +24,13 @@ from memory_api.app import create_app
 from memory_api.settings import Settings
 from memory_api.testing.server import ServerProcess
 
-REPO = Path(__file__).resolve().parents[2]
-MODEL = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR") or str(
-    REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
-)
 EXAMPLES = int(os.environ.get("MEMORY_API_FUZZ_EXAMPLES", "40"))
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def fuzz_server(
+    tmp_path_factory: pytest.TempPathFactory, model_dir: Path
+) -> Iterator[ServerProcess]:
     root = tmp_path_factory.mktemp("fuzz")
     docs = root / "docs"
     docs.mkdir()
@@ -38,7 +38,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     env = ServerProcess.base_env(
         root,
         MEMORY_API_INDEX_ROOTS=str(docs),
-        MEMORY_API_EMBEDDING_MODEL_DIR=MODEL,
+        MEMORY_API_EMBEDDING_MODEL_DIR=str(model_dir),
         MEMORY_API_MAX_BODY_BYTES="65536",
     )
     server = ServerProcess(env, root / "server.log")
@@ -63,26 +63,30 @@ CONFIG = SchemathesisConfig.from_dict(
         }
     }
 )
-schema = schemathesis.openapi.from_dict(
-    create_app(Settings(_env_file=None)).openapi(),  # type: ignore[call-arg]
-    config=CONFIG,
-)
+DOCUMENT = create_app(Settings(_env_file=None)).openapi()  # type: ignore[call-arg]
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
 
-@schema.parametrize()
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-def test_api_conforms_to_its_schema(case: schemathesis.Case, fuzz_server: ServerProcess) -> None:
-    response = case.call(base_url=fuzz_server.url)
-    # A filter's totals (conditions, values across its lists) are not expressible in JSON
-    # Schema, which bounds each array only (the description states the totals): a schema-valid
-    # filter over them is rightly a 422. Every other check still runs on that answer.
-    excluded = [positive_data_acceptance] if _over_filter_totals(response) else []
-    case.validate_response(response, excluded_checks=excluded)
+def _conformance_test(label: str) -> Callable[..., None]:
+    """The test of one operation: every phase schemathesis runs (examples, coverage, fuzzing)."""
+
+    @pytest.mark.slow
+    @schema.include(name=label).parametrize()
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+    )
+    def test(case: schemathesis.Case, fuzz_server: ServerProcess) -> None:
+        response = case.call(base_url=fuzz_server.url)
+        # A filter's totals (conditions, values across its lists) are not expressible in JSON
+        # Schema, which bounds each array only (the description states the totals): a
+        # schema-valid filter over them is rightly a 422. Every other check still runs.
+        excluded = [positive_data_acceptance] if _over_filter_totals(response) else []
+        case.validate_response(response, excluded_checks=excluded)
+
+    return test
 
 
 _TOTALS = re.compile(r"^Value error, filter_metadata: \d+ (conditions|values), more than \d+ in")
@@ -93,3 +97,15 @@ def _over_filter_totals(response: Response) -> bool:
         return False
     detail = json.loads(response.content)["detail"]
     return isinstance(detail, list) and any(_TOTALS.match(e.get("msg", "")) for e in detail)
+
+
+def _test_name(method: str, path: str) -> str:
+    return "test_" + "_".join([method, *re.findall(r"[a-z0-9]+", path.lower())])
+
+
+OPERATIONS: dict[str, Any] = {
+    _test_name(method, path): f"{method.upper()} {path}"
+    for path, item in DOCUMENT["paths"].items()
+    for method in item
+}
+globals().update({name: _conformance_test(label) for name, label in OPERATIONS.items()})

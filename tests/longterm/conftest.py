@@ -1,4 +1,4 @@
-"""Long-term memory fixtures: the two backend pairs, the real model, an index root, job waits.
+"""Long-term memory fixtures: the two backend pairs, an index root, job waits.
 
 Pairs: ``sqlite-embedded`` (SQLite + embedded Chroma) and ``postgres-server`` (PostgreSQL + a
 real ``chroma run`` server started once per test run). Each test gets its own collection.
@@ -6,9 +6,8 @@ real ``chroma run`` server started once per test run). Each test gets its own co
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,39 +19,13 @@ from fastapi import FastAPI
 from memory_api.app import create_app
 from memory_api.db.migrate import upgrade
 from memory_api.settings import Settings
-from memory_api.testing.chroma_server import ChromaServer, run_chroma_server
+from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.database import clear_tables
 from memory_api.testing.jobs import wait_for_job
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-REPO = Path(__file__).resolve().parents[2]
-SHARED_MODEL = REPO.parent / "shared" / "models" / "all-MiniLM-L6-v2" / "onnx"
-
-
-@pytest.fixture(scope="session")
-def model_dir() -> Path:
-    """The real all-MiniLM-L6-v2: MEMORY_API_EMBEDDING_MODEL_DIR, else ../shared's copy."""
-    configured = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
-    path = Path(configured) if configured else SHARED_MODEL
-    if not (path / "model.onnx").is_file():
-        message = f"embedding model not found in {path} (set MEMORY_API_EMBEDDING_MODEL_DIR)"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return path
-
-
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    with run_chroma_server(tmp_path_factory.mktemp("chroma-server")) as server:
-        yield server
 
 
 @pytest.fixture(params=["sqlite-embedded", "postgres-server"])
 def stack(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres-server":
-        request.applymarker(pytest.mark.postgres)
-        request.applymarker(pytest.mark.chroma_server)
     return str(request.param)
 
 

@@ -93,6 +93,7 @@ async def test_job_abandoned_too_often_fails_with_reason(lt_settings: Settings, 
     assert "Abandoned" in job["details"]
 
 
+@pytest.mark.slow
 async def test_requests_are_served_while_a_job_embeds(
     lt_client: httpx.AsyncClient, docs: Path
 ) -> None:

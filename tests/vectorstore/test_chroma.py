@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,24 +12,18 @@ import pytest
 
 from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
 from memory_api.settings import Settings
-from memory_api.testing.chroma_server import ChromaServer, run_chroma_server
+from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.tcp_proxy import TcpProxy
 from memory_api.vectorstore.chroma import VectorStore
 
 DIM = 8
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    with run_chroma_server(tmp_path_factory.mktemp("chroma")) as running:
-        yield running
-
-
 @pytest.fixture(params=["embedded", "server"])
 def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     options: dict[str, Any] = {"data_dir": tmp_path}
     if request.param == "server":
-        running: ChromaServer = request.getfixturevalue("server")
+        running: ChromaServer = request.getfixturevalue("chroma_server")
         options.update(chroma_host=running.host, chroma_port=running.port)
     return Settings(_env_file=None, **options)  # type: ignore[call-arg]
 
@@ -123,6 +116,8 @@ async def test_deleted_collection_is_seen_by_a_cached_handle(
     assert await store.query(name, unit(0), top_k=2) == []
 
 
+@pytest.mark.slow
+@pytest.mark.chroma_server  # starts its own
 async def test_server_outage_and_recovery(tmp_path: Path, name: str) -> None:
     server = ChromaServer(tmp_path / "own")
     server.start()
@@ -154,11 +149,11 @@ async def test_start_does_not_raise_when_server_is_down(tmp_path: Path) -> None:
 
 
 async def test_a_server_that_stops_answering_times_out(
-    server: ChromaServer, tmp_path: Path, name: str
+    chroma_server: ChromaServer, tmp_path: Path, name: str
 ) -> None:
     """A Chroma server that accepts connections but never answers: 503 after
     MEMORY_API_CHROMA_TIMEOUT, for a store already connected and for a new one; then recovery."""
-    proxy = TcpProxy(server.host, server.port)
+    proxy = TcpProxy(chroma_server.host, chroma_server.port)
     await proxy.start()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
