@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from memory_api.app import create_app
 from memory_api.db.migrate import upgrade
+from memory_api.embeddings.local import find_model_files
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer, run_chroma_server
 from memory_api.testing.database import clear_tables
@@ -77,7 +78,7 @@ def model_dir() -> Path:
     if not configured:
         _missing("MEMORY_API_EMBEDDING_MODEL_DIR is not set: the real embedding model is needed")
     path = Path(str(configured))
-    if not (path / "model.onnx").is_file():
+    if find_model_files(path) is None:
         _missing(f"embedding model not found in {path} (MEMORY_API_EMBEDDING_MODEL_DIR)")
     return path
 

@@ -116,6 +116,28 @@ async def test_event_loop_keeps_running_while_embedding(embedder: LocalEmbedder)
     assert ticks >= 5
 
 
+def _link_model(model_dir: Path, folder: Path, *, tokenizer_beside_onnx: bool) -> None:
+    (folder / "onnx").mkdir()
+    for item in model_dir.iterdir():
+        beside = tokenizer_beside_onnx and item.name != "model.onnx"
+        (folder / item.name if beside else folder / "onnx" / item.name).symlink_to(item)
+
+
+@pytest.mark.parametrize("layout", ["model-folder", "hugging-face"])
+async def test_the_model_folder_above_onnx_is_accepted_too(
+    embedder: LocalEmbedder, model_dir: Path, tmp_path: Path, layout: str
+) -> None:
+    """MEMORY_API_EMBEDDING_MODEL_DIR may name the folder holding model.onnx (``onnx/``) or the
+    model's folder above it, with the tokenizer in ``onnx/`` or beside it."""
+    _link_model(model_dir, tmp_path, tokenizer_beside_onnx=layout == "hugging-face")
+    above = LocalEmbedder(tmp_path, batch_size=8)
+    await above.start()
+    assert above.error is None
+    np.testing.assert_array_equal(
+        await above.embed_documents(SENTENCES), await embedder.embed_documents(SENTENCES)
+    )
+
+
 async def test_missing_model_is_an_error_not_a_crash(tmp_path: Path) -> None:
     missing = LocalEmbedder(tmp_path / "nowhere")
     await missing.start()  # must not raise

@@ -34,7 +34,7 @@ REQUIRED_FILES = ("model.onnx", "tokenizer.json")
 # 6 s on 2 busy cores). On CPU, runs of 4 or more texts cost about the same per text.
 PROGRESS_RUN_SECONDS = 0.5
 FIRST_PROGRESS_RUN = 4
-_loaded: dict[tuple[Path, int | None], tuple[Any, Any]] = {}
+_loaded: dict[tuple[Path, Path, int | None], tuple[Any, Any]] = {}
 _load_lock = threading.Lock()
 
 
@@ -53,22 +53,35 @@ def download_with_chroma() -> Path:
     return chroma_cache_dir()
 
 
-def _load(directory: Path, threads: int | None) -> tuple[Any, Any]:
-    """Tokenizer and session for ``directory``, loaded once per process."""
+def find_model_files(directory: Path) -> tuple[Path, Path] | None:
+    """``model.onnx`` and ``tokenizer.json`` in ``directory``, or in its ``onnx/`` subfolder:
+    either the folder holding the files (Chroma's cache) or the model's folder above it is
+    accepted. A tokenizer beside ``onnx/`` (Hugging Face's layout) is found too."""
+    for folder in (directory, directory / "onnx"):
+        model = folder / "model.onnx"
+        if model.is_file():
+            for place in (folder, directory):
+                if (place / "tokenizer.json").is_file():
+                    return model, place / "tokenizer.json"
+    return None
+
+
+def _load(model: Path, tokenizer_file: Path, threads: int | None) -> tuple[Any, Any]:
+    """Tokenizer and session for ``model``, loaded once per process."""
     import onnxruntime
     from tokenizers import Tokenizer
 
-    key = (directory.resolve(), threads)
+    key = (model.resolve(), tokenizer_file.resolve(), threads)
     with _load_lock:
         if key not in _loaded:
-            tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+            tokenizer = Tokenizer.from_file(str(tokenizer_file))
             tokenizer.no_padding()  # the file ships with fixed padding to 128
             tokenizer.enable_truncation(MAX_TOKENS)
             options = onnxruntime.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
             session = onnxruntime.InferenceSession(
-                str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+                str(model), options, providers=["CPUExecutionProvider"]
             )
             _loaded[key] = (tokenizer, session)
         return _loaded[key]
@@ -126,21 +139,25 @@ class LocalEmbedder(Embedder):
                     "set MEMORY_API_EMBEDDING_MODEL_DIR to a folder holding model.onnx and "
                     "tokenizer.json"
                 ) from error
-        missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
-        if missing:
+        found = find_model_files(directory)
+        if found is None:
             raise RuntimeError(
-                f"embedding model not found: {directory} (from {source}) lacks "
-                f"{', '.join(missing)}; set MEMORY_API_EMBEDDING_MODEL_DIR to the folder of "
-                f"{MODEL_NAME} (model.onnx, tokenizer.json)"
+                f"embedding model not found: neither {directory} (from {source}) nor its onnx/ "
+                f"subfolder holds {' and '.join(REQUIRED_FILES)}; set "
+                f"MEMORY_API_EMBEDDING_MODEL_DIR to the folder of {MODEL_NAME} or its onnx/ "
+                "subfolder"
             )
-        self._tokenizer, self._session = _load(directory, None)
+        model, tokenizer_file = found
+        self._tokenizer, self._session = _load(model, tokenizer_file, None)
         self._bulk_session = (
-            _load(directory, self.indexing_threads)[1] if self.indexing_threads else self._session
+            _load(model, tokenizer_file, self.indexing_threads)[1]
+            if self.indexing_threads
+            else self._session
         )
         self._inputs = {item.name for item in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self.error = None
-        logger.info("embedding model %s loaded from %s", MODEL_NAME, directory)
+        logger.info("embedding model %s loaded from %s", MODEL_NAME, model.parent)
 
     async def embed_documents(
         self, texts: Sequence[str], on_progress: EmbedProgress | None = None
