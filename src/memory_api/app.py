@@ -18,6 +18,7 @@ from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
 from memory_api.http.request_log import RequestLogMiddleware
 from memory_api.indexing.pipeline import IndexingPipeline
+from memory_api.indexing.roots import prepare_index_roots
 from memory_api.indexing.routes import router as indexing_router
 from memory_api.indexing.service import make_job_runner
 from memory_api.indexing.worker import JobWorker
@@ -32,6 +33,7 @@ logger = logging.getLogger("memory_api")
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    prepare_index_roots(settings)
     async with open_resources(settings) as resources:
         resources.metrics = app.state.metrics
         if app.state.run_worker:
