@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -21,9 +22,11 @@ class IndexFilesRequest(StrictRequest):
         None,
         max_length=4096,
         description=(
-            "Directory to index, inside one of MEMORY_API_INDEX_ROOTS (symlinks resolved). "
-            "Defaults to the first index root."
+            "Absolute path of the directory to index, inside one of MEMORY_API_INDEX_ROOTS "
+            "(symlinks resolved). Defaults to the first index root."
         ),
+        # Published only: the validator below refuses with a message that says why.
+        json_schema_extra={"pattern": "^/"},
     )
     file_extensions: list[Annotated[str, Field(pattern=r"^\.?[A-Za-z0-9_+-]{1,20}$")]] = Field(
         default=[".md", ".txt", ".py"],
@@ -36,9 +39,16 @@ class IndexFilesRequest(StrictRequest):
 
     @field_validator("directory")
     @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "\x00" in value:
             raise ValueError("a path cannot contain the NUL character")
+        if not PurePosixPath(value).is_absolute():
+            # It would be resolved against the server's working directory: never what was meant.
+            raise ValueError(
+                "must be an absolute path (the server does not know the caller's working directory)"
+            )
         return value
 
     @field_validator("file_extensions")
