@@ -1,5 +1,5 @@
-"""CLI commands that talk to a running server through the SDK: index, query, state, stats,
-jobs, cancel."""
+"""CLI commands that talk to a running server through the SDK: index, status, query, state,
+stats, jobs, cancel. Results go to stdout, progress and errors to stderr."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
+from rich.markup import escape
 
 from memory_api.client import MemoryAPIClientError, MemoryClient
 from memory_api.client._base import DEFAULT_URL
@@ -27,43 +28,86 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MemoryAPIClientError(f"invalid JSON for {what}: {error}") from None
+    if not isinstance(value, dict):
+        raise MemoryAPIClientError(f"{what} must be a JSON object")
+    return value
+
+
+def _print_status(status: IndexTaskStatusResponse) -> None:
+    """The job's state, then every file it could not index with the reason."""
+    print(f"{status.status}: {status.details}")
+    result = status.result or {}
+    listed = result.get("failed_files") or []
+    for item in listed:
+        print(f"  failed {item.get('path')}: {item.get('reason')}")
+    unlisted = int(result.get("failed") or 0) - len(listed)
+    if unlisted > 0:
+        print(f"  ... and {_plural(unlisted, 'more failed file')}")
+
+
 def _index(args: argparse.Namespace, client: MemoryClient) -> int:
     extensions = args.ext or None
+    # The server cannot know this shell's working directory: send an absolute path.
+    directory = os.path.abspath(os.path.expanduser(args.directory)) if args.directory else None
     if not args.wait:
-        started = client.index(args.directory, extensions, args.force)
-        print(f"job {started.task_id} started; follow it with: curl {args.url}{started.status_url}")
+        started = client.index(directory, extensions, args.force)
+        print(f"job {started.task_id} started; follow it with: memory-api status {started.task_id}")
         return 0
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn
 
+    console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]indexing"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.description}"),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,  # no bar (and no stray newline) in a pipe or a log
     ) as progress:
         bar = progress.add_task("waiting", total=100)
 
         def show(status: IndexTaskStatusResponse) -> None:
-            progress.update(bar, completed=status.progress, description=status.details)
+            progress.update(bar, completed=status.progress, description=escape(status.details))
 
         final = client.index_and_wait(
-            args.directory, extensions, args.force, poll_interval=0.3, on_progress=show
+            directory, extensions, args.force, poll_interval=0.3, on_progress=show
         )
-    print(f"{final.status}: {final.details}")
+    _print_status(final)
     return 0 if final.status == "completed" else 1
 
 
+def _status(args: argparse.Namespace, client: MemoryClient) -> int:
+    status = client.index_status(args.task_id)
+    if args.json:
+        _print_json(status)
+    else:
+        print(f"{status.task_id} {status.progress}%")
+        _print_status(status)
+    return 0
+
+
 def _query(args: argparse.Namespace, client: MemoryClient) -> int:
-    answer = client.query(args.text, top_k=args.k)
+    where = _json_object(args.filter, "--filter") if args.filter is not None else None
+    answer = client.query(args.text, top_k=args.k, filter_metadata=where)
     if args.json:
         _print_json(answer)
         return 0
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{len(answer.results)} results in {answer.execution_time_ms:.1f} ms")
+    title = f"{_plural(len(answer.results), 'result')} in {answer.execution_time_ms:.1f} ms"
+    table = Table(title=title)
     for column in ("score", "source", "chunk", "content"):
         table.add_column(column, overflow="fold")
     for result in answer.results:
@@ -79,12 +123,7 @@ def _state(args: argparse.Namespace, client: MemoryClient) -> int:
     if args.action == "get":
         _print_json(client.get_state(args.session_id))
     elif args.action == "put":
-        try:
-            data = json.loads(args.data)
-        except json.JSONDecodeError as error:
-            raise MemoryAPIClientError(f"invalid JSON for the state: {error}") from None
-        if not isinstance(data, dict):
-            raise MemoryAPIClientError("the state must be a JSON object")
+        data = _json_object(args.data, "the state")
         _print_json(client.put_state(args.session_id, data))
     elif args.action == "delete":
         client.delete_state(args.session_id)
@@ -104,9 +143,10 @@ def _stats(args: argparse.Namespace, client: MemoryClient) -> int:
     )
     print(f"documents    {stats.documents}")
     print(f"chunks       {stats.chunks} (vectors: {stats.vectors})")
-    print(f"last indexed {stats.last_indexed_at}")
+    print(f"last indexed {stats.last_indexed_at or 'never'}")
     for extension, counts in stats.by_extension.items():
-        print(f"  {extension:<10} {counts.documents} documents, {counts.chunks} chunks")
+        documents, chunks = _plural(counts.documents, "document"), _plural(counts.chunks, "chunk")
+        print(f"  {extension:<10} {documents}, {chunks}")
     print("jobs         " + ", ".join(f"{k} {v}" for k, v in stats.jobs.items()))
     return 0
 
@@ -176,8 +216,10 @@ def _remote_options(*, suppress_defaults: bool = False) -> argparse.ArgumentPars
     if suppress_defaults:
         url = api_key = argparse.SUPPRESS
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--url", default=url, help="server URL")
-    options.add_argument("--api-key", default=api_key, help="API key")
+    options.add_argument(
+        "--url", default=url, help=f"server URL (default: MEMORY_API_URL or {DEFAULT_URL})"
+    )
+    options.add_argument("--api-key", default=api_key, help="API key (default: MEMORY_API_KEY)")
     return options
 
 
@@ -189,31 +231,55 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     remote_again = _remote_options(suppress_defaults=True)
 
     index = commands.add_parser("index", parents=[remote], help="index a directory on the server")
-    index.add_argument("directory", nargs="?")
-    index.add_argument("--ext", action="append", help="file extension (repeatable)")
+    index.add_argument(
+        "directory",
+        nargs="?",
+        help="directory to index, inside the server's MEMORY_API_INDEX_ROOTS; a relative path is "
+        "taken from this shell's working directory (default: the server's first index root)",
+    )
+    index.add_argument(
+        "--ext", action="append", help="file extension to index, e.g. .md (repeatable)"
+    )
     index.add_argument("--force", action="store_true", help="re-embed unchanged files too")
     index.add_argument("--wait", action="store_true", help="show progress until the job ends")
     index.set_defaults(handler=_run(_index))
 
+    status = commands.add_parser("status", parents=[remote], help="state of an indexing job")
+    status.add_argument("task_id", help="the task id that `index` printed")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.set_defaults(handler=_run(_status))
+
     query = commands.add_parser("query", parents=[remote], help="semantic search")
-    query.add_argument("text")
-    query.add_argument("-k", type=int, default=5, help="number of results (1-20)")
-    query.add_argument("--json", action="store_true")
+    query.add_argument("text", help="what to search for")
+    query.add_argument("-k", type=int, default=5, help="number of results (1-20, default 5)")
+    query.add_argument(
+        "--filter",
+        metavar="JSON",
+        help='metadata filter (the API\'s filter_metadata), e.g. \'{"extension": ".md"}\'',
+    )
+    query.add_argument("--json", action="store_true", help="print the answer as JSON")
     query.set_defaults(handler=_run(_query))
 
     state = commands.add_parser("state", parents=[remote], help="session state")
-    actions = state.add_subparsers(dest="action", required=True)
-    for action in ("get", "delete"):
-        actions.add_parser(action, parents=[remote_again]).add_argument("session_id")
-    put = actions.add_parser("put", parents=[remote_again])
-    put.add_argument("session_id")
+    actions = state.add_subparsers(dest="action", required=True, metavar="ACTION")
+    session = "the session id (letters, digits and . _ : @ -)"
+    get = actions.add_parser("get", parents=[remote_again], help="print a session's state")
+    get.add_argument("session_id", help=session)
+    delete = actions.add_parser("delete", parents=[remote_again], help="delete a session")
+    delete.add_argument("session_id", help=session)
+    put = actions.add_parser("put", parents=[remote_again], help="create or replace a state")
+    put.add_argument("session_id", help=session)
     put.add_argument("data", help="the state, a JSON object")
-    listing = actions.add_parser("list", parents=[remote_again])
-    listing.add_argument("--skip", type=int, default=0)
-    listing.add_argument("--limit", type=int, default=100)
+    listing = actions.add_parser(
+        "list", parents=[remote_again], help="sessions, most recently updated first"
+    )
+    listing.add_argument("--skip", type=int, default=0, help="sessions to skip (default 0)")
+    listing.add_argument(
+        "--limit", type=int, default=100, help="sessions to list (1-1000, default 100)"
+    )
     state.set_defaults(handler=_run(_state))
 
     stats = commands.add_parser("stats", parents=[remote], help="collection statistics")
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
     stats.set_defaults(handler=_run(_stats))
     _add_job_commands(commands, remote)

@@ -30,23 +30,34 @@ def server(lt_settings: Settings, tmp_path: Path, docs: Path) -> Iterator[Server
 
 
 def run(
-    server: ServerProcess, *args: str, key: str = "cli-key"
+    server: ServerProcess, *args: str, key: str = "cli-key", cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {**server.env, "MEMORY_API_URL": server.url, "MEMORY_API_KEY": key, "COLUMNS": "200"}
-    return subprocess.run([cli_path(), *args], env=env, capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [cli_path(), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_cli_round_trip(server: ServerProcess, docs: Path) -> None:
     (docs / "volcano.md").write_text("Volcanoes erupt lava, ash and gas from the mantle.")
     (docs / "skip.rst").write_text("ignored")
-    indexed = run(server, "index", str(docs), "--ext", ".md", "--wait")
+    (docs / "blob.md").write_bytes(b"\x00\x01\x02 not text")
+    # A relative path is the caller's: the CLI sends it absolute (the server would resolve it
+    # against its own working directory).
+    indexed = run(server, "index", ".", "--ext", ".md", "--wait", cwd=docs)
     assert indexed.returncode == 0, indexed.stderr
-    assert indexed.stdout.strip().startswith("completed: Indexed 1 files")
+    lines = indexed.stdout.splitlines()
+    assert lines[0].startswith("completed: Indexed 1 files"), indexed.stdout  # no blank line first
+    assert lines[1:] == ["  failed blob.md: binary file"]
+    assert indexed.stderr == ""  # no progress bar outside a terminal
 
     table = run(server, "query", "molten rock eruptions", "-k", "1")
-    assert table.returncode == 0 and "volcano.md" in table.stdout and "1 results" in table.stdout
+    assert table.returncode == 0 and "volcano.md" in table.stdout and "1 result in" in table.stdout
     as_json = json.loads(run(server, "query", "molten rock", "--json").stdout)
     assert as_json["results"][0]["metadata"]["relative_path"] == "volcano.md"
+    where = '{"relative_path": "other.md"}'
+    filtered = json.loads(run(server, "query", "molten rock", "--filter", where, "--json").stdout)
+    assert filtered["results"] == []
 
     assert run(server, "state", "put", "cli-s", '{"a": [1, 2]}').returncode == 0
     assert json.loads(run(server, "state", "get", "cli-s").stdout)["state_data"] == {"a": [1, 2]}
@@ -55,7 +66,36 @@ def test_cli_round_trip(server: ServerProcess, docs: Path) -> None:
     assert run(server, "state", "delete", "cli-s").returncode == 0
     stats = run(server, "stats")
     assert stats.returncode == 0 and "documents    1" in stats.stdout
+    assert "  .md        1 document, 1 chunk\n" in stats.stdout
     assert json.loads(run(server, "stats", "--json").stdout)["chunks"] == 1
+
+
+def test_status_of_a_job(server: ServerProcess, docs: Path) -> None:
+    (docs / "a.md").write_text("Glaciers carve valleys.")
+    (docs / "b.md").write_bytes(b"\x00binary")
+    started = run(server, "index", str(docs))
+    assert started.returncode == 0, started.stderr
+    task_id = started.stdout.split()[1]
+    assert started.stdout == (
+        f"job {task_id} started; follow it with: memory-api status {task_id}\n"
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        status = json.loads(run(server, "status", task_id, "--json").stdout)
+        if status["status"] in {"completed", "failed"}:
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(0.3)
+    shown = run(server, "status", task_id)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [
+        f"{task_id} 100%",
+        f"completed: {status['details']}",
+        "  failed b.md: binary file",
+    ]
+    missing = run(server, "status", "no-such-task")
+    assert missing.returncode == 1
+    assert missing.stderr == "memory-api: HTTP 404: No indexing task with this id\n"
 
 
 def test_options_before_or_after_the_action_and_text_shown_verbatim(
@@ -90,15 +130,32 @@ def test_cli_errors_are_one_line_and_non_zero(server: ServerProcess) -> None:
         (("state", "put", "x", "not json"), "cli-key", "invalid JSON"),
         (("stats",), "wrong-key", "401"),
         (("index", "/etc"), "cli-key", "MEMORY_API_INDEX_ROOTS"),
+        (("query", "x", "--filter", "[1]"), "cli-key", "--filter must be a JSON object"),
     ):
         result = run(server, *args, key=key)
         assert result.returncode != 0, args
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("memory-api: "), result.stderr
         assert expected in lines[0]
+    # A 422 reads as the field and the problem, one item per error, not a Python repr.
+    invalid = run(server, "query", "", "-k", "0")
+    assert invalid.returncode == 1
+    assert invalid.stderr == (
+        "memory-api: HTTP 422: query: String should have at least 1 character; "
+        "top_k: Input should be greater than or equal to 1\n"
+    )
+    bad_filter = run(server, "query", "x", "--filter", '{"$x": 1}')
+    assert bad_filter.stderr == (
+        "memory-api: HTTP 422: filter_metadata: '$x' is neither a metadata field nor $and / $or\n"
+    )
     server.stop()
     down = run(server, "stats")
-    assert down.returncode != 0 and down.stderr.startswith("memory-api: ")
+    assert down.returncode != 0
+    assert down.stderr == (
+        f"memory-api: no answer from {server.url}/rag_stats "
+        "(ConnectError: [Errno 111] Connection refused)\n"
+    )
+
 
 
 def test_cli_jobs_and_cancel(server: ServerProcess, docs: Path) -> None:

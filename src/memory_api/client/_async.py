@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from memory_api.client._base import FINISHED, Call, Calls, client_options, read
-from memory_api.client._exceptions import TransportError
+from memory_api.client._base import FINISHED, Call, Calls, client_options, no_answer, read
 from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
@@ -45,7 +44,7 @@ class AsyncMemoryClient:
                 call.method, call.path, json=call.json, params=call.params or None
             )
         except httpx.TransportError as error:
-            raise TransportError(f"{type(error).__name__}: {error}") from error
+            raise no_answer(self._http.base_url, call, error) from error
         return read(call, response)
 
     async def put_state(self, session_id: str, state_data: dict[str, Any]) -> StateStoreResponse:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import TypeAdapter
 
-from memory_api.client._exceptions import error_for
+from memory_api.client._exceptions import TransportError, error_for
 from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
@@ -130,6 +130,12 @@ def client_options(
         all_headers["Authorization"] = b"Bearer " + key.encode()
     url = base_url or os.environ.get("MEMORY_API_URL") or DEFAULT_URL
     return {"base_url": url, "headers": all_headers, "timeout": timeout}
+
+
+def no_answer(base_url: httpx.URL, call: Call[Any], error: httpx.TransportError) -> TransportError:
+    """The error for a request that got no answer, naming the URL it was sent to."""
+    url = f"{str(base_url).rstrip('/')}{call.path}"
+    return TransportError(f"no answer from {url} ({type(error).__name__}: {error})")
 
 
 def read(call: Call[T], response: httpx.Response) -> T:
