@@ -1,4 +1,4 @@
-"""``memory-api`` command line: serve, migrate, check; index, query, state, stats (remote)."""
+"""``memory-api`` command line: serve, migrate, check; index, status, query, state, stats."""
 
 from __future__ import annotations
 
@@ -7,11 +7,22 @@ import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from memory_api.errors import MemoryAPIError
 from memory_api.settings import Settings, describe_error
+
+if TYPE_CHECKING:
+    from memory_api.db.migrate import Revision
+
+
+DESCRIPTION = (
+    "Hybrid memory for LLM agents. Run the service (serve, migrate, check), or talk to a "
+    "running server (index, status, query, state, stats). Errors are one line on stderr."
+)
 
 
 def _load_settings() -> Settings:
@@ -21,18 +32,38 @@ def _load_settings() -> Settings:
         raise SystemExit(f"memory-api: {describe_error(error)}") from None
 
 
-def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings) -> list[Revision]:
     from memory_api.db.migrate import upgrade
 
     try:
-        upgrade(settings)
+        return upgrade(settings)
     except Exception as error:  # a clear line instead of an Alembic/driver traceback
-        raise SystemExit(f"memory-api: migration failed: {type(error).__name__}: {error}") from None
+        raise SystemExit(f"memory-api: migration failed: {_reason(error)}") from None
+
+
+def _reason(error: BaseException) -> str:
+    """One line for an error: a domain error's detail with its cause's message (which the HTTP
+    answer leaves out), a driver's own message, or the error's type and message."""
+    if isinstance(error, MemoryAPIError):
+        detail = error.detail.removesuffix("; retry later")
+        cause = error.__cause__
+        return f"{detail}: {_message(cause)}" if cause is not None else detail
+    return f"{type(error).__name__}: {_message(error)}"
+
+
+def _message(error: BaseException) -> str:
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig  # without SQLAlchemy's wrapping and its link to the docs
+    text = " ".join(str(error).split())  # drivers put SQL and hints on further lines
+    return text[:300] or type(error).__name__
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    _migrate(_load_settings())
-    print("memory-api: database schema is up to date")
+    applied = _migrate(_load_settings())
+    if applied:
+        print(f"memory-api: applied {', '.join(map(str, applied))}")
+    else:
+        print("memory-api: database schema already up to date, nothing applied")
     return 0
 
 
@@ -81,34 +112,47 @@ def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    from memory_api.db.migrate import schema_problem
     from memory_api.documents.consistency import check
     from memory_api.resources import open_resources
 
     settings = _load_settings()
 
     async def run() -> dict[str, object]:
-        async with open_resources(settings) as resources:
-            await resources.check_embedder()
+        # Only a repair embeds anything; the check compares ids and the model's name.
+        async with open_resources(settings, start_embedder=args.repair) as resources:
+            if args.repair:
+                await resources.check_embedder()
             report = await check(resources, settings.collection_name, repair=args.repair)
             return report.as_dict()
 
     try:
+        # First, and reading only: opening the resources would create a missing SQLite file.
+        problem = schema_problem(settings)
+        if problem is not None:
+            raise SystemExit(f"memory-api: check failed: {problem}")
         report = asyncio.run(run())
-    except MemoryAPIError as error:
-        raise SystemExit(f"memory-api: check failed: {error.detail}") from None
+    except (MemoryAPIError, SQLAlchemyError, OSError) as error:
+        raise SystemExit(f"memory-api: check failed: {_reason(error)}") from None
     print(json.dumps(report, indent=2))
     return 0 if report["consistent"] or report["repaired"] else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="memory-api", description=__doc__)
+    parser = argparse.ArgumentParser(prog="memory-api", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="apply pending migrations, then serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8001)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="API processes (default 1; >1 needs a Chroma server)"
+    )
+    serve.add_argument(
+        "--log-level", default="info", help="debug, info, warning or error (default info)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations and exit")
@@ -130,7 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # `serve` logs through uvicorn's config; one-shot commands report in one line on error.
     logging.basicConfig(level=logging.CRITICAL)
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+    except KeyboardInterrupt:
+        print("memory-api: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        # The last line of defence: a command reports what it expects itself, in its words.
+        print(f"memory-api: {args.command} failed: {_reason(error)}", file=sys.stderr)
+        return 1
     return result
 
 

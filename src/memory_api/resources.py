@@ -43,15 +43,20 @@ class Resources:
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings, *, start_embedder: bool = True
+) -> AsyncIterator[Resources]:
     """Database, embedder and vector store, closed on exit. Starting never raises for a missing
-    model or an unreachable store: both show in /health and as 503s until they recover."""
+    model or an unreachable store: both show in /health and as 503s until they recover.
+    ``start_embedder=False`` leaves the model unloaded (its name is known, its dimension not):
+    for work that embeds nothing, such as ``memory-api check``."""
     database = Database(create_engine(settings), driver_pool_size=settings.db_pool_size)
     embedder = create_embedder(settings)
     store = VectorStore.from_settings(settings)
     try:
         await database.start()
-        await embedder.start()
+        if start_embedder:
+            await embedder.start()
         await store.start()
         yield Resources(settings=settings, database=database, embedder=embedder, store=store)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from memory_api.documents.consistency import check
 from memory_api.settings import Settings
 from memory_api.testing.server import ServerProcess, cli_path
+from memory_api.vectorstore.chroma import VectorStore
 
 
 async def test_drift_is_reported_and_repaired(lt_app: FastAPI, docs: Path, index: Any) -> None:
@@ -48,16 +50,46 @@ def test_check_command_exit_codes(lt_settings: Settings, tmp_path: Path) -> None
         MEMORY_API_COLLECTION_NAME=lt_settings.collection_name,
         MEMORY_API_EMBEDDING_MODEL_DIR=str(lt_settings.embedding_model_dir),
     )
-    result = subprocess.run(
-        [cli_path(), "check"], env=env, capture_output=True, text=True, timeout=120
-    )
+
+    def check_command(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [cli_path(), "check", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    result = check_command()
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["consistent"] is True
 
+    # Comparing ids needs no model: only a repair embeds (and so fails without one).
     env["MEMORY_API_EMBEDDING_MODEL_DIR"] = str(tmp_path / "missing")
-    result = subprocess.run(
-        [cli_path(), "check"], env=env, capture_output=True, text=True, timeout=120
+    without_model = check_command()
+    assert without_model.returncode == 0, without_model.stderr
+    assert json.loads(without_model.stdout)["consistent"] is True
+    repair = check_command("--repair")
+    assert repair.returncode != 0
+    assert repair.stderr.startswith("memory-api: check failed: embedding model not found")
+    assert len(repair.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("stack", ["sqlite-embedded"], indirect=True)
+async def test_check_names_another_model_without_loading_one(
+    lt_settings: Settings, tmp_path: Path
+) -> None:
+    """The collection's recorded model is compared by name: the local model's is known."""
+    store = VectorStore.from_settings(lt_settings)
+    await store.start()
+    await store.ensure_collection(lt_settings.collection_name, model="other-model", dimension=8)
+    await store.aclose()
+    env = ServerProcess.base_env(
+        tmp_path,
+        MEMORY_API_DATA_DIR=str(lt_settings.data_dir),
+        MEMORY_API_COLLECTION_NAME=lt_settings.collection_name,
+        MEMORY_API_EMBEDDING_MODEL_DIR=str(tmp_path / "missing"),
     )
-    assert result.returncode != 0
-    assert result.stderr.startswith("memory-api: check failed:")
-    assert len(result.stderr.strip().splitlines()) == 1
+    result = await asyncio.to_thread(
+        subprocess.run, [cli_path(), "check"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["model_problem"] == (
+        "collection built with other-model (8 dimensions), configured model is "
+        "all-MiniLM-L6-v2 (model not loaded)"
+    )

@@ -48,14 +48,16 @@ async def check(resources: Resources, collection: str, *, repair: bool = False) 
     report = DriftReport(collection=collection)
     info = await resources.store.collection_info(collection)
     embedder = resources.embedder
+    # An embedder that was not started (a check without repair) knows its name, not its size.
     if info is not None and (
         info.get("embedding_model") != embedder.name
-        or info.get("embedding_dimension") != embedder.dimension
+        or (embedder.dimension and info.get("embedding_dimension") != embedder.dimension)
     ):
+        size = f"{embedder.dimension} dimensions" if embedder.dimension else "model not loaded"
         report.model_problem = (
             f"collection built with {info.get('embedding_model')} "
             f"({info.get('embedding_dimension')} dimensions), configured model is "
-            f"{embedder.name} ({embedder.dimension} dimensions)"
+            f"{embedder.name} ({size})"
         )
     async with resources.database.unit_of_work() as session:
         chunk_ids = await DocumentRepository(session).all_chunk_ids(collection)

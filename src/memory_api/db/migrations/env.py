@@ -9,7 +9,7 @@ from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from memory_api.db.migrate import ADVISORY_LOCK_KEY
+from memory_api.db.migrate import ADVISORY_LOCK_KEY, ON_APPLY
 from memory_api.db.models import Base
 
 config = context.config
@@ -37,6 +37,7 @@ def do_run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=not is_postgres,
         compare_type=True,
+        on_version_apply=config.attributes.get(ON_APPLY),
     )
     with context.begin_transaction():
         context.run_migrations()
