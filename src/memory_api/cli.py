@@ -58,12 +58,14 @@ def _message(error: BaseException) -> str:
     return text[:300] or type(error).__name__
 
 
+def _applied(revisions: list[Revision]) -> str:
+    if revisions:
+        return f"memory-api: applied {', '.join(map(str, revisions))}"
+    return "memory-api: database schema already up to date, nothing applied"
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
-    applied = _migrate(_load_settings())
-    if applied:
-        print(f"memory-api: applied {', '.join(map(str, applied))}")
-    else:
-        print("memory-api: database schema already up to date, nothing applied")
+    print(_applied(_migrate(_load_settings())))
     return 0
 
 
@@ -85,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"memory-api: refusing to serve on {args.host} without authentication: set "
             "MEMORY_API_API_KEYS, or MEMORY_API_ALLOW_UNAUTHENTICATED=true to accept the risk"
         )
-    _migrate(settings)
+    print(_applied(_migrate(settings)), file=sys.stderr)  # beside the server's log lines
     uvicorn.run(
         "memory_api.app:create_app",
         factory=True,

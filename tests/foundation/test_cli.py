@@ -164,6 +164,8 @@ def test_serve_applies_migrations_and_answers(tmp_path: Path) -> None:
         assert response.status_code == 201
         assert httpx.get(f"{server.url}/state/cli").json()["state_data"] == {"ok": True}
     assert (tmp_path / "data" / "memory.db").exists()
+    log = (tmp_path / "serve.log").read_text().splitlines()
+    assert f"memory-api: applied {', '.join(_all_revisions())}" in log
 
 
 def test_embedded_chroma_refuses_several_workers(tmp_path: Path) -> None:
