@@ -157,7 +157,6 @@ def test_cli_errors_are_one_line_and_non_zero(server: ServerProcess) -> None:
     )
 
 
-
 def test_cli_jobs_and_cancel(server: ServerProcess, docs: Path) -> None:
     (docs / "volcano.md").write_text("Volcanoes erupt lava, ash and gas from the mantle.")
     assert run(server, "index", str(docs), "--wait").returncode == 0
