@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,17 +31,31 @@ async def _domain_error(request: Request, error: Exception) -> JSONResponse:
 _METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 
 
+def _leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, those of included routers too (this app includes them without prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
+
+
 def _allowed_methods(request: Request) -> str:
-    """Every method the path accepts (Starlette names only the first matching route's)."""
-    routes = request.app.router.routes
-    allowed = [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
-        )
-    ]
-    return ", ".join(allowed)
+    """Every method the path accepts (Starlette names only the first matching route's).
+
+    Hidden catch-all routes (ids holding a "/") count only for paths no documented route
+    matches: ``/index_status/x/cancel`` is the cancel route's path, not a slashed task id."""
+    routes = list(_leaf_routes(request.app.router.routes))
+
+    def matching(method: str, candidates: list[Any]) -> bool:
+        scope = {**request.scope, "method": method}
+        return any(route.matches(scope)[0] == Match.FULL for route in candidates)
+
+    documented = [route for route in routes if getattr(route, "include_in_schema", True)]
+    if any(matching(method, documented) for method in _METHODS):
+        routes = documented
+    return ", ".join(method for method in _METHODS if matching(method, routes))
 
 
 async def _http_error(request: Request, error: Exception) -> JSONResponse:

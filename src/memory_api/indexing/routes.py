@@ -129,6 +129,13 @@ async def cancel_index_job(task_id: str, service: IndexingServiceDep) -> Any:
 
 # A task id holding "/" (sent as %2F) matches no route above: it is an unknown task (404).
 router.add_api_route(
+    "/index_status/{task_id:slashed}/cancel",
+    cancel_index_job,
+    methods=["POST"],
+    name="cancel_index_job_slashed",
+    include_in_schema=False,
+)
+router.add_api_route(
     "/index_status/{task_id:slashed}",
     index_status,
     methods=["GET"],
