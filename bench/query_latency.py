@@ -24,6 +24,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from bench._common import MODEL_DIR, get, percentile, post, report, sequential, server
+from memory_api.components import chroma_config
 from memory_api.embeddings.local import LocalEmbedder
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
@@ -40,7 +41,7 @@ QUERIES = [
 
 async def fill(chroma: ChromaServer, chunks: int) -> None:
     settings = Settings(_env_file=None, chroma_host=chroma.host, chroma_port=chroma.port)  # type: ignore[call-arg]
-    store = VectorStore.from_settings(settings)
+    store = VectorStore.from_config(chroma_config(settings))
     await store.ensure_collection(COLLECTION, model="all-MiniLM-L6-v2", dimension=384)
     rng = np.random.default_rng(0)
     step = 5000

@@ -161,7 +161,7 @@ def settings(
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
-        await clear_tables(application.state.database.engine)
+        await clear_tables(application.state.components.database.engine)
         yield application
 
 

@@ -1,4 +1,4 @@
-"""Application factory: ``create_app(settings)``; resources live in the lifespan."""
+"""Application factory: ``create_app(settings)``; components are built in the lifespan."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
 
 from memory_api import __version__
+from memory_api.auth.middleware import APIKeyMiddleware
+from memory_api.auth.openapi import declare_security
+from memory_api.components import Components, open_components
 from memory_api.documents.routes import router as documents_router
 from memory_api.health.routes import router as health_router
-from memory_api.http.auth import APIKeyMiddleware, declare_security
 from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
 from memory_api.http.request_log import RequestLogMiddleware
@@ -23,7 +26,7 @@ from memory_api.indexing.routes import router as indexing_router
 from memory_api.indexing.service import make_job_runner
 from memory_api.indexing.worker import JobWorker
 from memory_api.observability.metrics import install_metrics
-from memory_api.resources import open_resources
+from memory_api.observability.routes import router as metrics_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
 
@@ -34,33 +37,36 @@ logger = logging.getLogger("memory_api")
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     prepare_index_roots(settings)
-    async with open_resources(settings) as resources:
-        resources.metrics = app.state.metrics
-        if app.state.run_worker:
-            pipeline = IndexingPipeline(
-                resources.database, resources.embedder, resources.store, settings, resources.metrics
-            )
-            resources.worker = JobWorker(
-                resources.database,
-                make_job_runner(pipeline, settings),
-                lease_seconds=settings.job_lease_seconds,
-                poll_interval=settings.job_poll_interval,
-            )
-            resources.worker.start()
-        app.state.database = resources.database
-        app.state.resources = resources
-        app.state.health_checks = {
-            "database": resources.database.ping,
-            "vector_store": resources.store.heartbeat,
-            "embedding_model": resources.check_embedder,
-        }
+    async with open_components(settings, app.state.metrics) as base:
+        worker = _job_worker(base) if app.state.run_worker else None
+        components = replace(base, worker=worker)
+        app.state.components = components
+        if worker is not None:
+            worker.start()
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
-            if resources.worker is not None:
-                await resources.worker.stop()
+            if worker is not None:
+                await worker.stop()
+
+
+def _job_worker(components: Components) -> JobWorker:
+    settings = components.settings
+    pipeline = IndexingPipeline(
+        components.database,
+        components.embedder,
+        components.vectors,
+        settings,
+        components.metrics,
+    )
+    return JobWorker(
+        components.database,
+        make_job_runner(pipeline, settings),
+        lease_seconds=settings.job_lease_seconds,
+        poll_interval=settings.job_poll_interval,
+    )
 
 
 def _freeze_startup_heap() -> None:
@@ -90,7 +96,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         timeout=settings.http_body_timeout,
     )
     if settings.api_keys:
-        app.add_middleware(APIKeyMiddleware, keys=settings.api_key_values)
+        app.add_middleware(APIKeyMiddleware, keys=settings.parsed_api_keys())
         _declare_security(app)
     install_metrics(app)
     app.add_middleware(RequestLogMiddleware)
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(documents_router)
     app.include_router(indexing_router)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     return app
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.errors import MemoryAPIError
 from memory_api.settings import Settings, describe_error
 
@@ -114,22 +115,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     import asyncio
     import json
 
+    from memory_api.components import open_components
     from memory_api.db.migrate import schema_problem
     from memory_api.documents.consistency import check
-    from memory_api.resources import open_resources
 
     settings = _load_settings()
 
     async def run() -> dict[str, object]:
         # Only a repair embeds anything; the check compares ids and the model's name.
-        async with open_resources(settings, start_embedder=args.repair) as resources:
+        async with open_components(settings, start_embedder=args.repair) as components:
             if args.repair:
-                await resources.check_embedder()
-            report = await check(resources, settings.collection_name, repair=args.repair)
+                await components.embedder.ready()
+            report = await check(
+                components,
+                args.tenant,
+                args.collection or settings.collection_name,
+                repair=args.repair,
+            )
             return report.as_dict()
 
     try:
-        # First, and reading only: opening the resources would create a missing SQLite file.
+        # First, and reading only: opening the database would create a missing SQLite file.
         problem = schema_problem(settings)
         if problem is not None:
             raise SystemExit(f"memory-api: check failed: {problem}")
@@ -164,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="report drift between the database and the vector store"
     )
     check.add_argument("--repair", action="store_true", help="delete orphans, rebuild missing")
+    check.add_argument(
+        "--collection", help="the collection to check (default: MEMORY_API_COLLECTION_NAME)"
+    )
+    check.add_argument(
+        "--tenant", default=DEFAULT_TENANT, help=f"its tenant (default: {DEFAULT_TENANT})"
+    )
     check.set_defaults(handler=cmd_check)
 
     from memory_api.cli_remote import add_remote_commands

@@ -17,6 +17,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from memory_api.auth.keys import APIKey, parse_keys
+
 ENV_PREFIX = "MEMORY_API_"
 MiB = 1024 * 1024
 
@@ -136,6 +138,14 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _check_keys(self) -> Settings:
+        try:
+            parse_keys(self.api_key_values)
+        except ValueError as error:
+            raise ValueError(f"{ENV_PREFIX}API_KEYS: {error}") from None
+        return self
+
+    @model_validator(mode="after")
     def _check_chunking(self) -> Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError(
@@ -166,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def api_key_values(self) -> list[str]:
         return [key.get_secret_value() for key in self.api_keys]
+
+    def parsed_api_keys(self) -> list[APIKey]:
+        """The keys with their tenants (``tenant:key`` entries; others are the default's)."""
+        return parse_keys(self.api_key_values)
 
     @property
     def uses_chroma_server(self) -> bool:

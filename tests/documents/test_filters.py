@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from memory_api.app import create_app
+from memory_api.components import chroma_config
 from memory_api.documents.filters import MAX_CONDITIONS, MAX_DEPTH, MAX_VALUES, check_filter
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
@@ -129,7 +130,7 @@ def test_mixed_integers_and_decimals_become_decimals() -> None:
 
 
 async def test_chroma_accepts_every_accepted_filter(tmp_path: Path) -> None:
-    store = VectorStore.from_settings(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    store = VectorStore.from_config(chroma_config(Settings(_env_file=None, data_dir=tmp_path)))  # type: ignore[call-arg]
     name = f"f-{uuid.uuid4().hex[:8]}"
     await store.ensure_collection(name, model="m", dimension=4)
     vectors = np.eye(4, dtype=np.float32)

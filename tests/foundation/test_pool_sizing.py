@@ -29,7 +29,7 @@ async def test_one_process_opens_at_most_twice_the_pool_size(
     )
     app = create_app(settings, run_worker=False)
     async with LifespanManager(app, startup_timeout=60), contextlib.AsyncExitStack() as held:
-        database = app.state.database
+        database = app.state.components.database
         # Take every connection both pools will give, until each makes us wait.
         with contextlib.suppress(asyncio.TimeoutError):
             while True:

@@ -39,7 +39,7 @@ async def test_two_engines_write_the_same_file_concurrently(
             r.text for r in responses if r.status_code >= 300
         }
 
-        async with apps[0].state.database.engine.connect() as connection:
+        async with apps[0].state.components.database.engine.connect() as connection:
             mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
             timeout = (await connection.execute(text("PRAGMA busy_timeout"))).scalar()
         assert mode == "wal"
@@ -72,7 +72,7 @@ async def test_reads_do_not_wait_for_a_writer(settings: Settings) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.post("/state/r", json={"state_data": {"v": 1}})).status_code == 201
-            path = app.state.database.engine.url.database
+            path = app.state.components.database.engine.url.database
             writer = sqlite3.connect(path, isolation_level=None)
             writer.execute("BEGIN IMMEDIATE")
             writer.execute("UPDATE session_states SET state_data = '{\"v\": 2}'")

@@ -76,7 +76,7 @@ def lt_settings(
 async def lt_app(lt_settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(lt_settings)
     async with LifespanManager(application, startup_timeout=120, shutdown_timeout=60):
-        await clear_tables(application.state.database.engine)
+        await clear_tables(application.state.components.database.engine)
         yield application
 
 

@@ -12,33 +12,36 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 
+from memory_api.auth.keys import DEFAULT_TENANT
+from memory_api.components import open_components
 from memory_api.documents.consistency import check
 from memory_api.settings import Settings
+from memory_api.testing.collections import register_collection, vector_collection
 from memory_api.testing.server import ServerProcess, cli_path
-from memory_api.vectorstore.chroma import VectorStore
 
 
 async def test_drift_is_reported_and_repaired(lt_app: FastAPI, docs: Path, index: Any) -> None:
     for i in range(3):
         (docs / f"n{i}.md").write_text(f"Note {i} about the {['sea', 'sky', 'soil'][i]}.")
     assert (await index())["status"] == "completed"
-    resources = lt_app.state.resources
-    name = resources.settings.collection_name
-    assert (await check(resources, name)).consistent
+    components = lt_app.state.components
+    name = components.settings.collection_name
+    assert (await check(components, DEFAULT_TENANT, name)).consistent
 
-    ids = sorted(await resources.store.ids(name))
-    await resources.store.delete(name, ids[:1])
+    vectors = await vector_collection(components.database, name)
+    ids = sorted(await components.vectors.ids(vectors))
+    await components.vectors.delete(vectors, ids[:1])
     orphan = np.ones((1, 384), dtype=np.float32) / np.sqrt(384)
-    await resources.store.upsert(name, ["orphan-1"], orphan, ["stray"], [{"source": "none"}])
+    await components.vectors.upsert(vectors, ["orphan-1"], orphan, ["stray"], [{"source": "none"}])
 
-    report = await check(resources, name)
+    report = await check(components, DEFAULT_TENANT, name)
     assert not report.consistent
     assert report.vectors_without_chunk == ["orphan-1"]
     assert report.chunks_without_vector == ids[:1]
 
-    repaired = await check(resources, name, repair=True)
+    repaired = await check(components, DEFAULT_TENANT, name, repair=True)
     assert repaired.repaired
-    after = await check(resources, name)
+    after = await check(components, DEFAULT_TENANT, name)
     assert after.consistent and after.chunks == after.vectors == 3
 
 
@@ -75,10 +78,10 @@ async def test_check_names_another_model_without_loading_one(
     lt_settings: Settings, tmp_path: Path
 ) -> None:
     """The collection's recorded model is compared by name: the local model's is known."""
-    store = VectorStore.from_settings(lt_settings)
-    await store.start()
-    await store.ensure_collection(lt_settings.collection_name, model="other-model", dimension=8)
-    await store.aclose()
+    async with open_components(lt_settings, start_embedder=False) as components:
+        await register_collection(
+            components.database, lt_settings.collection_name, model="other-model", dimension=8
+        )
     env = ServerProcess.base_env(
         tmp_path,
         MEMORY_API_DATA_DIR=str(lt_settings.data_dir),

@@ -23,6 +23,7 @@ from memory_api.client import (
 )
 from memory_api.indexing.schemas import IndexTaskStatusResponse
 from memory_api.settings import Settings
+from memory_api.testing.collections import register_collection
 from memory_api.testing.server import ServerProcess
 
 
@@ -70,10 +71,10 @@ async def test_errors_map_to_the_hierarchy(
         await memory.index("/etc")
     with pytest.raises(NotFoundError):
         await memory.index_status("nope")
-    store = lt_app.state.resources.store
-    other = lt_app.state.resources.settings.collection_name + "-x"
-    await store.ensure_collection(other, model="another-model", dimension=3)
-    lt_app.state.resources.settings.collection_name = other
+    other = lt_app.state.components.settings.collection_name + "-x"
+    database = lt_app.state.components.database
+    await register_collection(database, other, model="another-model", dimension=3)
+    lt_app.state.components.settings.collection_name = other
     with pytest.raises(ConflictError, match="another-model"):
         await memory.query("x")
 
@@ -86,7 +87,7 @@ async def test_list_and_cancel_jobs(lt_settings: Settings, docs: Path) -> None:
 
     app = create_app(lt_settings, run_worker=False)  # jobs stay pending
     async with LifespanManager(app, startup_timeout=120):
-        await clear_tables(app.state.database.engine)
+        await clear_tables(app.state.components.database.engine)
         transport = httpx.ASGITransport(app=app)
         async with AsyncMemoryClient("http://t", transport=transport) as memory:
             started = await memory.index(str(docs))

@@ -11,6 +11,7 @@ from asgi_lifespan import LifespanManager
 
 from memory_api.app import create_app
 from memory_api.settings import Settings
+from memory_api.testing.collections import register_collection
 from memory_api.testing.database import clear_tables
 
 
@@ -40,13 +41,14 @@ async def test_missing_model_is_reported_not_fatal(lt_settings: Settings, tmp_pa
 async def test_other_model_on_existing_collection_is_409(
     lt_settings: Settings, lt_app: Any, docs: Path
 ) -> None:
-    store = lt_app.state.resources.store
     other = f"{lt_settings.collection_name}-other"
-    await store.ensure_collection(other, model="text-embedding-3-small", dimension=1536)
     settings = lt_settings.model_copy(update={"collection_name": other})
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=120):
-        await clear_tables(app.state.database.engine)
+        await clear_tables(app.state.components.database.engine)
+        await register_collection(
+            app.state.components.database, other, model="text-embedding-3-small", dimension=1536
+        )
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t"
         ) as client:

@@ -176,7 +176,7 @@ async def _chunk_texts(lt_client: httpx.AsyncClient) -> list[str]:
     from sqlalchemy import text
 
     app = lt_client._transport.app  # type: ignore[attr-defined]
-    async with app.state.database.unit_of_work() as session:
+    async with app.state.components.database.unit_of_work() as session:
         return list(await session.scalars(text("SELECT text FROM chunks")))
 
 
@@ -313,7 +313,7 @@ async def test_index_files_is_503_while_the_chroma_server_is_down(
                 transport=httpx.ASGITransport(app=app), base_url="http://t"
             ) as client,
         ):
-            await clear_tables(app.state.database.engine)
+            await clear_tables(app.state.components.database.engine)
             first = await client.post("/index_files", json={"directory": str(docs)})
             assert first.status_code == 202, first.text
             assert (await wait_for_job(client, first.json()["status_url"]))["status"] == "completed"

@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from memory_api.app import create_app
+from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.documents.consistency import check
 from memory_api.settings import Settings
 from memory_api.testing.database import clear_tables
@@ -29,7 +30,7 @@ async def queued(lt_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An API process without a worker: its jobs stay pending."""
     app = create_app(lt_settings, run_worker=False)
     async with LifespanManager(app, startup_timeout=120):
-        await clear_tables(app.state.database.engine)
+        await clear_tables(app.state.components.database.engine)
         async with _client(app) as client:
             yield client
 
@@ -86,7 +87,7 @@ async def test_concurrent_identical_requests_from_two_processes_make_one_job(
     first = create_app(lt_settings, run_worker=False)
     second = create_app(lt_settings, run_worker=False)
     async with LifespanManager(first, startup_timeout=120), LifespanManager(second):
-        await clear_tables(first.state.database.engine)
+        await clear_tables(first.state.components.database.engine)
         async with _client(first) as one, _client(second) as two:
             body = {"directory": str(docs), "force_reindex": True}
             answers = await asyncio.gather(
@@ -190,8 +191,8 @@ async def test_cancel_a_running_job_stops_it_cleanly(
     assert result["cancelled"] is True
     assert result["indexed"] < 30, result
 
-    resources = lt_app.state.resources
-    report = await check(resources, resources.settings.collection_name)
+    components = lt_app.state.components
+    report = await check(components, DEFAULT_TENANT, components.settings.collection_name)
     assert report.consistent, report.as_dict()
     stats = (await lt_client.get("/rag_stats")).json()
     assert stats["documents"] == result["indexed"]

@@ -36,7 +36,7 @@ async def test_job_queued_without_worker_runs_after_restart(
     (docs / "a.md").write_text("Notes about volcanoes and lava.")
     queued = create_app(lt_settings, run_worker=False)
     async with LifespanManager(queued, startup_timeout=120):
-        await clear_tables(queued.state.database.engine)
+        await clear_tables(queued.state.components.database.engine)
         async with await _client(queued) as client:
             response = await client.post("/index_files", json={"directory": str(docs)})
             status_url = response.json()["status_url"]
@@ -55,7 +55,7 @@ async def _stale_job(app: Any, docs: Path, attempts: int) -> str:
     async with await _client(app) as client:
         response = await client.post("/index_files", json={"directory": str(docs)})
     task_id: str = response.json()["task_id"]
-    async with app.state.database.unit_of_work() as session:
+    async with app.state.components.database.unit_of_work() as session:
         await session.execute(
             update(IndexJob)
             .where(IndexJob.id == task_id)
@@ -73,7 +73,7 @@ async def test_job_of_a_dead_process_is_taken_up_again(lt_settings: Settings, do
     (docs / "a.md").write_text("Notes about glaciers.")
     queued = create_app(lt_settings, run_worker=False)
     async with LifespanManager(queued, startup_timeout=120):
-        await clear_tables(queued.state.database.engine)
+        await clear_tables(queued.state.components.database.engine)
         task_id = await _stale_job(queued, docs, attempts=1)
     app = create_app(lt_settings)
     async with LifespanManager(app, startup_timeout=120), await _client(app) as client:
@@ -84,7 +84,7 @@ async def test_job_of_a_dead_process_is_taken_up_again(lt_settings: Settings, do
 async def test_job_abandoned_too_often_fails_with_reason(lt_settings: Settings, docs: Path) -> None:
     queued = create_app(lt_settings, run_worker=False)
     async with LifespanManager(queued, startup_timeout=120):
-        await clear_tables(queued.state.database.engine)
+        await clear_tables(queued.state.components.database.engine)
         task_id = await _stale_job(queued, docs, attempts=MAX_ATTEMPTS)
     app = create_app(lt_settings)
     async with LifespanManager(app, startup_timeout=120), await _client(app) as client:

@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from memory_api.auth.keys import DEFAULT_TENANT
+from memory_api.collections.repository import CollectionRepository
+from memory_api.collections.service import CollectionService
 from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.settings import Settings
 
@@ -33,13 +36,17 @@ async def test_reported_steps_follow_each_file_and_each_embedding_run(
 ) -> None:
     """The pipeline reports every file it checks and every embedding run, with the counts."""
     _write_files(docs, files=3, paragraphs=20)
-    resources = lt_app.state.resources
+    components = lt_app.state.components
     pipeline = IndexingPipeline(
-        resources.database, resources.embedder, resources.store, lt_settings
+        components.database, components.embedder, components.vectors, lt_settings
     )
     reports: list[tuple[int, str]] = []
+    async with components.database.unit_of_work() as session:
+        collection = await CollectionService(
+            CollectionRepository(session), components.embedder, lt_settings, DEFAULT_TENANT
+        ).resolve()
     result = await pipeline.run(
-        lt_settings.collection_name,
+        collection,
         docs,
         [".txt"],
         False,

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from memory_api.auth.keys import DEFAULT_TENANT
+from memory_api.collections.repository import CollectionRepository
 from memory_api.documents.repository import DocumentRepository
 
 CATS = (
@@ -40,11 +42,14 @@ def write_corpus(docs: Path) -> None:
 
 async def consistency(app: FastAPI) -> tuple[set[str], set[str]]:
     """Chunk ids in the database and vector ids in Chroma, for the test's collection."""
-    resources = app.state.resources
-    collection = resources.settings.collection_name
-    async with resources.database.unit_of_work() as session:
-        in_db = await DocumentRepository(session).all_chunk_ids(collection)
-    return in_db, await resources.store.ids(collection)
+    components = app.state.components
+    async with components.database.unit_of_work() as session:
+        collection = await CollectionRepository(session).get(
+            DEFAULT_TENANT, components.settings.collection_name
+        )
+        assert collection is not None
+        in_db = await DocumentRepository(session).all_chunk_ids(collection.id)
+    return in_db, await components.vectors.ids(collection.vector_collection)
 
 
 async def query(client: httpx.AsyncClient, text: str, **extra: Any) -> list[dict[str, Any]]:

@@ -100,7 +100,7 @@ async def test_concurrent_first_writes_leave_one_row(
         *(client.post("/state/race", json={"state_data": {"writer": i}}) for i in range(50))
     )
     assert [r.status_code for r in responses] == [201] * 50
-    async with app.state.database.sessionmaker() as session:  # type: ignore[attr-defined]
+    async with app.state.components.database.sessionmaker() as session:  # type: ignore[attr-defined]
         count = await session.scalar(
             select(func.count()).select_from(SessionState).where(SessionState.session_id == "race")
         )

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from memory_api.components import chroma_config
 from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
@@ -30,7 +31,7 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def store(store_settings: Settings) -> VectorStore:
-    vector_store = VectorStore.from_settings(store_settings)
+    vector_store = VectorStore.from_config(chroma_config(store_settings))
     await vector_store.start()
     return vector_store
 
@@ -86,16 +87,8 @@ async def test_missing_or_empty_collection(store: VectorStore, name: str) -> Non
     assert await store.collection_info(name) == {"embedding_model": "m", "embedding_dimension": DIM}
 
 
-async def test_model_mismatch_names_both(store: VectorStore, name: str) -> None:
-    await store.ensure_collection(name, model="model-a", dimension=DIM)
-    await store.ensure_collection(name, model="model-a", dimension=DIM)  # same: fine
-    with pytest.raises(EmbeddingModelMismatch) as caught:
-        await store.ensure_collection(name, model="model-b", dimension=16)
-    assert "model-a" in caught.value.detail and "model-b" in caught.value.detail
-
-
 async def test_batches_deletes_and_paging(store_settings: Settings, name: str) -> None:
-    store = VectorStore.from_settings(store_settings)
+    store = VectorStore.from_config(chroma_config(store_settings))
     store._batch_size = 7  # force several batches per call
     await store.ensure_collection(name, model="m", dimension=DIM)
     ids = [f"v{i}" for i in range(50)]
@@ -111,7 +104,7 @@ async def test_deleted_collection_is_seen_by_a_cached_handle(
     store: VectorStore, store_settings: Settings, name: str
 ) -> None:
     await fill(store, name, [0, 10])
-    other = VectorStore.from_settings(store_settings)  # like another process
+    other = VectorStore.from_config(chroma_config(store_settings))  # like another process
     await other.delete_collection(name)
     assert await store.query(name, unit(0), top_k=2) == []
 
@@ -124,7 +117,7 @@ async def test_server_outage_and_recovery(tmp_path: Path, name: str) -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path, chroma_host=server.host, chroma_port=server.port
     )
-    store = VectorStore.from_settings(settings)
+    store = VectorStore.from_config(chroma_config(settings))
     await store.start()
     await fill(store, name, [0, 30])
     server.stop()
@@ -142,7 +135,7 @@ async def test_start_does_not_raise_when_server_is_down(tmp_path: Path) -> None:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=9
     )
-    store = VectorStore.from_settings(settings)
+    store = VectorStore.from_config(chroma_config(settings))
     await store.start()
     with pytest.raises(VectorStoreUnavailable):
         await store.heartbeat()
@@ -162,14 +155,14 @@ async def test_a_server_that_stops_answering_times_out(
         chroma_port=proxy.port,
         chroma_timeout=1.0,
     )
-    store = VectorStore.from_settings(settings)
+    store = VectorStore.from_config(chroma_config(settings))
     await store.start()
     await fill(store, name, [0, 30])
     proxy.stall()
     try:
         with pytest.raises(VectorStoreUnavailable, match="Timeout"):
             await asyncio.wait_for(store.query(name, unit(0), top_k=1), 20)
-        fresh = VectorStore.from_settings(settings)
+        fresh = VectorStore.from_config(chroma_config(settings))
         await asyncio.wait_for(fresh.start(), 20)  # logs, does not raise or hang
         with pytest.raises(VectorStoreUnavailable, match="Timeout"):
             await asyncio.wait_for(fresh.heartbeat(), 20)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -27,6 +25,11 @@ class Database:
         self.driver_pool: asyncpg.Pool | None = None
         self._driver_pool_size = driver_pool_size
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        # Reads that must not queue behind a writer (SQLite: a deferred BEGIN reads the WAL
+        # snapshot); on PostgreSQL an ordinary transaction.
+        self._reading_sessionmaker = async_sessionmaker(
+            engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
         # One statement is atomic by itself: on PostgreSQL skip the BEGIN/COMMIT round trips.
         # SQLite keeps its IMMEDIATE transaction, which is what queues concurrent writers.
         self._statement_engine = (
@@ -50,6 +53,16 @@ class Database:
             with translate_disconnects():
                 yield session
                 await session.commit()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: on SQLite it never waits for the write lock, so queries
+        run beside an indexing job's writes. Nothing it does is committed."""
+        async with self._reading_sessionmaker() as session:
+            with translate_connect_errors():
+                await session.connection()
+            with translate_disconnects():
+                yield session
 
     @asynccontextmanager
     async def single_statement(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -95,25 +108,3 @@ class Database:
 async def _no_reset(connection: asyncpg.Connection) -> None:
     """asyncpg resets every released connection (one more round trip); the hot-path statements
     leave no session state behind (no SET, LISTEN, advisory lock or cursor), so skip it."""
-
-
-async def get_database(request: Request) -> Database:
-    # Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool.
-    database: Database = request.app.state.database
-    return database
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request is the unit of work: commit on success, roll back on error.
-
-    Declared with ``scope="function"`` so the commit happens before the response is sent:
-    a client that got a 2xx knows its write is durable.
-    """
-    database: Database = request.app.state.database
-    async with database.unit_of_work() as session:
-        yield session
-
-
-DatabaseDep = Annotated[Database, Depends(get_database)]
-
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

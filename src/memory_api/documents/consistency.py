@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.collections.service import check_model
+from memory_api.components import Components
 from memory_api.documents.metadata import chunk_metadata
 from memory_api.documents.repository import DocumentRepository, chunks_by_ids
-from memory_api.resources import Resources
 
 REPAIR_BATCH = 256
 
@@ -44,42 +46,51 @@ class DriftReport:
         }
 
 
-async def check(resources: Resources, collection: str, *, repair: bool = False) -> DriftReport:
+async def check(
+    components: Components, tenant: str, collection: str, *, repair: bool = False
+) -> DriftReport:
+    """Compare the chunk rows of ``tenant``'s ``collection`` with its vectors."""
     report = DriftReport(collection=collection)
-    info = await resources.store.collection_info(collection)
-    embedder = resources.embedder
+    async with components.database.unit_of_work() as session:
+        record = await CollectionRepository(session).get(tenant, collection)
+        chunk_ids = await DocumentRepository(session).all_chunk_ids(record.id) if record else set()
+    if record is None:  # never used: nothing to compare
+        return report
+    embedder = components.embedder
     # An embedder that was not started (a check without repair) knows its name, not its size.
-    if info is not None and (
-        info.get("embedding_model") != embedder.name
-        or (embedder.dimension and info.get("embedding_dimension") != embedder.dimension)
+    if record.embedding_model != embedder.name or (
+        embedder.dimension and record.embedding_dimension not in (None, embedder.dimension)
     ):
         size = f"{embedder.dimension} dimensions" if embedder.dimension else "model not loaded"
         report.model_problem = (
-            f"collection built with {info.get('embedding_model')} "
-            f"({info.get('embedding_dimension')} dimensions), configured model is "
+            f"collection built with {record.embedding_model} "
+            f"({record.embedding_dimension} dimensions), configured model is "
             f"{embedder.name} ({size})"
         )
-    async with resources.database.unit_of_work() as session:
-        chunk_ids = await DocumentRepository(session).all_chunk_ids(collection)
-    vector_ids = await resources.store.ids(collection) if info is not None else set()
+    vector_ids = await components.vectors.ids(record.vector_collection)
     report.chunks, report.vectors = len(chunk_ids), len(vector_ids)
     report.vectors_without_chunk = sorted(vector_ids - chunk_ids)
     report.chunks_without_vector = sorted(chunk_ids - vector_ids)
     if repair and report.model_problem is None and not report.consistent:
-        await _repair(resources, report)
+        await _repair(components, record, report)
     return report
 
 
-async def _repair(resources: Resources, report: DriftReport) -> None:
-    collection = report.collection
-    await resources.ready_collection(collection)
-    await resources.store.delete(collection, report.vectors_without_chunk)
+async def _repair(components: Components, record: CollectionRecord, report: DriftReport) -> None:
+    collection = record.vector_collection
+    await components.embedder.ready()
+    check_model(record, components.embedder)
+    embedder = components.embedder
+    await components.vectors.ensure_collection(
+        collection, model=embedder.name, dimension=embedder.dimension
+    )
+    await components.vectors.delete(collection, report.vectors_without_chunk)
     missing = report.chunks_without_vector
     for start in range(0, len(missing), REPAIR_BATCH):
-        async with resources.database.unit_of_work() as session:
+        async with components.database.unit_of_work() as session:
             chunks = await chunks_by_ids(session, missing[start : start + REPAIR_BATCH])
-        vectors = await resources.embedder.embed_documents([chunk.text for chunk in chunks])
-        await resources.store.upsert(
+        vectors = await components.embedder.embed_documents([chunk.text for chunk in chunks])
+        await components.vectors.upsert(
             collection,
             ids=[chunk.id for chunk in chunks],
             embeddings=vectors,
@@ -90,7 +101,7 @@ async def _repair(resources: Resources, report: DriftReport) -> None:
                     relative_path=chunk.relative_path,
                     extension=chunk.extension,
                     chunk_index=chunk.position,
-                    collection=collection,
+                    collection=record.name,
                 )
                 for chunk in chunks
             ],

@@ -12,12 +12,12 @@ from memory_api.db.base import Base
 
 
 class Document(Base):
-    """One indexed file of one collection; ``source_path`` is its absolute path."""
+    """One indexed file of one collection (of one tenant); ``source_path`` is its absolute path."""
 
     __tablename__ = "documents"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    collection: Mapped[str] = mapped_column(String(63))
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"))
     source_path: Mapped[str] = mapped_column(Text)
     extension: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -29,7 +29,9 @@ class Document(Base):
     doc_metadata: Mapped[dict[str, Any]] = mapped_column("metadata_json")
 
     __table_args__ = (
-        UniqueConstraint("collection", "source_path", name="uq_documents_collection_source_path"),
+        UniqueConstraint(
+            "collection_id", "source_path", name="uq_documents_collection_id_source_path"
+        ),
     )
 
 

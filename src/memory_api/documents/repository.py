@@ -44,10 +44,10 @@ class NewDocument:
     chunks: list[NewChunk]
 
 
-def _below(collection: str, directory: str) -> tuple[ColumnElement[bool], ...]:
+def _below(collection_id: int, directory: str) -> tuple[ColumnElement[bool], ...]:
     prefix = directory.rstrip("/") + "/"
     return (
-        _documents.c.collection == collection,
+        _documents.c.collection_id == collection_id,
         _documents.c.source_path.startswith(prefix, autoescape=True),
     )
 
@@ -56,21 +56,23 @@ class DocumentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def under_directory(self, collection: str, directory: str) -> dict[str, StoredDocument]:
-        """Every document of ``collection`` whose file lies below ``directory``, by path."""
+    async def under_directory(
+        self, collection_id: int, directory: str
+    ) -> dict[str, StoredDocument]:
+        """Every document of the collection whose file lies below ``directory``, by path."""
         rows = await self.session.execute(
             select(
                 _documents.c.id,
                 _documents.c.source_path,
                 _documents.c.content_hash,
                 _documents.c.chunk_count,
-            ).where(*_below(collection, directory))
+            ).where(*_below(collection_id, directory))
         )
         return {row.source_path: StoredDocument(*row) for row in rows}
 
-    async def any_under_directory(self, collection: str, directory: str) -> bool:
+    async def any_under_directory(self, collection_id: int, directory: str) -> bool:
         found = await self.session.scalar(
-            select(_documents.c.id).where(*_below(collection, directory)).limit(1)
+            select(_documents.c.id).where(*_below(collection_id, directory)).limit(1)
         )
         return found is not None
 
@@ -83,7 +85,7 @@ class DocumentRepository:
         return list(rows)
 
     async def replace(
-        self, collection: str, documents: Sequence[NewDocument], model: str, now: datetime
+        self, collection_id: int, documents: Sequence[NewDocument], model: str, now: datetime
     ) -> None:
         """Create or replace documents and all their chunks (old chunks are removed)."""
         if not documents:
@@ -94,7 +96,7 @@ class DocumentRepository:
         statement = insert_(_documents).values(
             [
                 {
-                    "collection": collection,
+                    "collection_id": collection_id,
                     "source_path": doc.source_path,
                     "extension": doc.extension,
                     "content_hash": doc.content_hash,
@@ -109,7 +111,7 @@ class DocumentRepository:
         )
         excluded = statement.excluded
         upsert = statement.on_conflict_do_update(
-            index_elements=[_documents.c.collection, _documents.c.source_path],
+            index_elements=[_documents.c.collection_id, _documents.c.source_path],
             set_={
                 name: excluded[name]
                 for name in (
@@ -147,27 +149,29 @@ class DocumentRepository:
             )
             await self.session.execute(delete(_documents).where(_documents.c.id.in_(document_ids)))
 
-    async def all_chunk_ids(self, collection: str) -> set[str]:
+    async def all_chunk_ids(self, collection_id: int) -> set[str]:
         rows = await self.session.scalars(
             select(_chunks.c.id)
             .join(_documents, _documents.c.id == _chunks.c.document_id)
-            .where(_documents.c.collection == collection)
+            .where(_documents.c.collection_id == collection_id)
         )
         return set(rows)
 
-    async def stats(self, collection: str) -> dict[str, Any]:
+    async def stats(self, collection_id: int) -> dict[str, Any]:
         by_extension = await self.session.execute(
             select(
                 _documents.c.extension,
                 func.count(),
                 func.coalesce(func.sum(_documents.c.chunk_count), 0),
             )
-            .where(_documents.c.collection == collection)
+            .where(_documents.c.collection_id == collection_id)
             .group_by(_documents.c.extension)
             .order_by(_documents.c.extension)
         )
         last = await self.session.scalar(
-            select(func.max(_documents.c.indexed_at)).where(_documents.c.collection == collection)
+            select(func.max(_documents.c.indexed_at)).where(
+                _documents.c.collection_id == collection_id
+            )
         )
         extensions = {
             ext: {"documents": docs, "chunks": int(chunks)} for ext, docs, chunks in by_extension

@@ -7,7 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from memory_api.db.session import SessionDep
+from memory_api.auth.principal import PrincipalDep
+from memory_api.collections.repository import CollectionRepository
+from memory_api.collections.service import CollectionService
+from memory_api.components import Components, ComponentsDep
 from memory_api.documents.metadata import in_order
 from memory_api.documents.repository import DocumentRepository
 from memory_api.documents.schemas import (
@@ -19,54 +22,69 @@ from memory_api.documents.schemas import (
 )
 from memory_api.errors import Unavailable
 from memory_api.indexing.repository import JobRepository
-from memory_api.resources import Resources, ResourcesDep
 
 
 class QueryService:
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
+    def __init__(self, components: Components, tenant: str) -> None:
+        self.components = components
+        self.tenant = tenant
 
     async def query(self, request: RAGQueryRequest) -> RAGQueryResponse:
         started = time.perf_counter()
-        collection = self.resources.settings.collection_name
-        await self.resources.ready_collection(collection)
-        embedding_started = time.perf_counter()
-        vector = await self.resources.embedder.embed_query(request.query)
-        if self.resources.metrics is not None:
-            self.resources.metrics.observe_embedding(
-                "query", time.perf_counter() - embedding_started
+        components = self.components
+        async with components.database.reading() as session:
+            collection = await CollectionService(
+                CollectionRepository(session), components.embedder, components.settings, self.tenant
+            ).find()
+        results: list[RAGQueryResult] = []
+        if collection is not None:  # None: the default collection, never written to
+            embedding_started = time.perf_counter()
+            vector = await components.embedder.embed_query(request.query)
+            components.metrics.observe_embedding("query", time.perf_counter() - embedding_started)
+            hits = await components.vectors.query(
+                collection.vector_collection,
+                vector,
+                request.top_k,
+                request.filter_metadata or None,
             )
-        hits = await self.resources.store.query(
-            collection, vector, request.top_k, request.filter_metadata or None
-        )
-        results = [
-            RAGQueryResult(
-                content=hit.document,
-                metadata=in_order(hit.metadata),
-                similarity_score=1.0 - hit.distance,
-            )
-            for hit in hits
-        ]
+            results = [
+                RAGQueryResult(
+                    content=hit.document,
+                    metadata=in_order(hit.metadata),
+                    similarity_score=1.0 - hit.distance,
+                )
+                for hit in hits
+            ]
         elapsed = (time.perf_counter() - started) * 1000
         return RAGQueryResponse(query=request.query, results=results, execution_time_ms=elapsed)
 
 
 class StatsService:
-    def __init__(self, session: SessionDep, resources: Resources) -> None:
-        self.documents = DocumentRepository(session)
-        self.jobs = JobRepository(session)
-        self.resources = resources
+    def __init__(self, components: Components, tenant: str) -> None:
+        self.components = components
+        self.tenant = tenant
 
     async def stats(self) -> RAGStatsResponse:
-        collection = self.resources.settings.collection_name
-        stats = await self.documents.stats(collection)
-        try:
-            vectors: int | None = await self.resources.store.count(collection)
-        except Unavailable:
-            vectors = None
-        embedder = self.resources.embedder
+        components = self.components
+        embedder = components.embedder
+        name = components.settings.collection_name
+        async with components.database.reading() as session:
+            collection = await CollectionRepository(session).get(self.tenant, name)
+            documents = DocumentRepository(session)
+            stats = (
+                await documents.stats(collection.id)
+                if collection is not None
+                else {"documents": 0, "chunks": 0, "by_extension": {}, "last_indexed_at": None}
+            )
+            jobs = await JobRepository(session).counts_by_status(self.tenant)
+        vectors: int | None = 0
+        if collection is not None:
+            try:
+                vectors = await components.vectors.count(collection.vector_collection)
+            except Unavailable:
+                vectors = None
         return RAGStatsResponse(
-            collection=collection,
+            collection=name,
             documents=stats["documents"],
             chunks=stats["chunks"],
             vectors=vectors,
@@ -74,16 +92,16 @@ class StatsService:
             embedding_dimension=embedder.dimension if embedder.error is None else None,
             last_indexed_at=stats["last_indexed_at"],
             by_extension={k: ExtensionStats(**v) for k, v in stats["by_extension"].items()},
-            jobs=await self.jobs.counts_by_status(),
+            jobs=jobs,
         )
 
 
-async def get_query_service(resources: ResourcesDep) -> QueryService:
-    return QueryService(resources)
+async def get_query_service(components: ComponentsDep, principal: PrincipalDep) -> QueryService:
+    return QueryService(components, principal.tenant)
 
 
-async def get_stats_service(session: SessionDep, resources: ResourcesDep) -> StatsService:
-    return StatsService(session, resources)
+async def get_stats_service(components: ComponentsDep, principal: PrincipalDep) -> StatsService:
+    return StatsService(components, principal.tenant)
 
 
 QueryServiceDep = Annotated[QueryService, Depends(get_query_service)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from memory_api.components import ComponentsDep
 from memory_api.health.schemas import HealthResponse
 from memory_api.health.service import HealthCheck, check_all
 from memory_api.http.routing import JSONRoute
@@ -18,8 +19,8 @@ router = APIRouter(tags=["operations"], route_class=JSONRoute)
     response_model=HealthResponse,
     responses={503: {"model": HealthResponse, "description": "A dependency is unavailable"}},
 )
-async def health(request: Request) -> JSONResponse:
-    return await _report(request.app.state.health_checks)
+async def health(components: ComponentsDep) -> JSONResponse:
+    return await _report(components.health_checks())
 
 
 @router.get("/livez", summary="Liveness: the process answers (no dependency is checked)")
@@ -33,8 +34,8 @@ async def livez() -> dict[str, str]:
     response_model=HealthResponse,
     responses={503: {"model": HealthResponse, "description": "The database is unavailable"}},
 )
-async def readyz(request: Request) -> JSONResponse:
-    return await _report({"database": request.app.state.health_checks["database"]})
+async def readyz(components: ComponentsDep) -> JSONResponse:
+    return await _report({"database": components.database.ping})
 
 
 async def _report(checks: dict[str, HealthCheck]) -> JSONResponse:

@@ -9,6 +9,7 @@ from sqlalchemy import Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
+from memory_api.db.columns import DEFAULT_TENANT_SQL, TENANT_MAX_LENGTH
 
 PENDING, IN_PROGRESS, COMPLETED, FAILED = "pending", "in_progress", "completed", "failed"
 STATUSES = (PENDING, IN_PROGRESS, COMPLETED, FAILED)
@@ -27,8 +28,13 @@ class IndexJob(Base):
     __tablename__ = "index_jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(
+        String(TENANT_MAX_LENGTH), server_default=DEFAULT_TENANT_SQL
+    )
     kind: Mapped[str] = mapped_column(String(32), default="index_directory")
     collection: Mapped[str] = mapped_column(String(63))
+    # The registry row the job works on (NULL for jobs queued before the registry).
+    collection_id: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16))
     params: Mapped[dict[str, Any]]
     progress: Mapped[int] = mapped_column(default=0)
@@ -46,6 +52,7 @@ class IndexJob(Base):
     __table_args__ = (
         Index("ix_index_jobs_status_created_at", "status", "created_at"),
         Index("ix_index_jobs_created_at", "created_at"),
+        Index("ix_index_jobs_tenant_created_at", "tenant", "created_at"),
         Index(
             "uq_index_jobs_active_fingerprint",
             "fingerprint",

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from memory_api.collections.repository import CollectionRecord
+from memory_api.collections.service import check_model
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.documents.metadata import chunk_metadata
@@ -89,12 +91,11 @@ class IndexingPipeline:
         self.embedder = embedder
         self.store = store
         self.settings = settings
-        self.splitter = Splitter(settings.chunk_size, settings.chunk_overlap)
         self.read_rules = ReadRules(settings.max_file_bytes, settings.index_allow_hardlinks)
 
     async def run(
         self,
-        collection: str,
+        collection: CollectionRecord,
         directory: Path,
         extensions: Sequence[str],
         force: bool,
@@ -102,9 +103,12 @@ class IndexingPipeline:
     ) -> dict[str, Any]:
         started = time.monotonic()
         await self.embedder.ready()
+        check_model(collection, self.embedder)
+        vectors = collection.vector_collection
         await self.store.ensure_collection(
-            collection, model=self.embedder.name, dimension=self.embedder.dimension
+            vectors, model=self.embedder.name, dimension=self.embedder.dimension
         )
+        splitter = self._splitter(collection)
         roots = self.settings.resolved_index_roots
         progress = JobProgress(report)
 
@@ -118,7 +122,9 @@ class IndexingPipeline:
 
         entries = await asyncio.to_thread(scan)
         async with self.database.unit_of_work() as session:
-            stored = await DocumentRepository(session).under_directory(collection, str(directory))
+            stored = await DocumentRepository(session).under_directory(
+                collection.id, str(directory)
+            )
         keys = {entry: source_key(directory, entry) for entry in entries}
         tally = Tally(files_seen=len(entries))
         progress.start(len(entries))
@@ -131,7 +137,7 @@ class IndexingPipeline:
             for start in range(0, len(entries), PREPARE_BATCH_FILES):
                 batch = entries[start : start + PREPARE_BATCH_FILES]
                 works, unchanged, failures = await asyncio.to_thread(
-                    self._prepare, collection, batch, keys, stored, force, progress
+                    self._prepare, vectors, splitter, batch, keys, stored, force, progress
                 )
                 tally.skipped += unchanged
                 for entry, reason in failures:
@@ -166,7 +172,7 @@ class IndexingPipeline:
                 **{k: v for k, v in tally.__dict__.items() if k != "failed_files"},
                 "failed_files": tally.failed_files,
                 "directory": str(directory),
-                "collection": collection,
+                "collection": collection.name,
                 "duration_seconds": round(time.monotonic() - started, 3),
             }
 
@@ -180,9 +186,17 @@ class IndexingPipeline:
             raise
         return summary()
 
+    def _splitter(self, collection: CollectionRecord) -> Splitter:
+        """The collection's chunking; NULL in the registry means the service's settings."""
+        size = collection.chunk_size or self.settings.chunk_size
+        overlap = self.settings.chunk_overlap
+        if collection.chunk_overlap is not None:
+            overlap = collection.chunk_overlap
+        return Splitter(size, min(overlap, size - 1))
+
     async def _remove(
         self,
-        collection: str,
+        collection: CollectionRecord,
         stored: dict[str, StoredDocument],
         seen: set[str],
         extensions: set[str],
@@ -208,7 +222,8 @@ class IndexingPipeline:
 
     def _prepare(
         self,
-        collection: str,
+        vectors: str,
+        splitter: Splitter,
         entries: Sequence[FileEntry],
         keys: dict[FileEntry, str],
         stored: dict[str, StoredDocument],
@@ -241,10 +256,10 @@ class IndexingPipeline:
                 failures.append((entry, skipped.reason))
                 progress.file_checked(0)
                 continue
-            texts = self.splitter.split(loaded.text, entry.extension)
+            texts = splitter.split(loaded.text, entry.extension)
             chunks = [
                 NewChunk(
-                    id=chunk_id(collection, key, position),
+                    id=chunk_id(vectors, key, position),
                     position=position,
                     text=text,
                     text_hash=hashlib.sha256(text.encode()).hexdigest(),
@@ -276,15 +291,17 @@ class IndexingPipeline:
             offset += count
         return works
 
-    async def _write(self, collection: str, works: list[FileWork], tally: Tally) -> None:
+    async def _write(
+        self, collection: CollectionRecord, works: list[FileWork], tally: Tally
+    ) -> None:
         new_ids = {chunk.id for work in works for chunk in work.document.chunks}
         previous_ids = await self._chunk_ids([w.stored for w in works if w.stored is not None])
         obsolete = [chunk for chunk in previous_ids if chunk not in new_ids]
-        await self.store.delete(collection, obsolete)
+        await self.store.delete(collection.vector_collection, obsolete)
         with_chunks = [work for work in works if work.document.chunks]
         if with_chunks:
             await self.store.upsert(
-                collection,
+                collection.vector_collection,
                 ids=[chunk.id for work in with_chunks for chunk in work.document.chunks],
                 embeddings=np.concatenate(
                     [work.vectors for work in with_chunks if work.vectors is not None]
@@ -296,7 +313,7 @@ class IndexingPipeline:
                         relative_path=work.entry.rel_path,
                         extension=work.entry.extension,
                         chunk_index=chunk.position,
-                        collection=collection,
+                        collection=collection.name,
                     )
                     for work in with_chunks
                     for chunk in work.document.chunks
@@ -304,7 +321,7 @@ class IndexingPipeline:
             )
         async with self.database.unit_of_work() as session:
             await DocumentRepository(session).replace(
-                collection, [work.document for work in works], self.embedder.name, utcnow()
+                collection.id, [work.document for work in works], self.embedder.name, utcnow()
             )
         tally.indexed += len(works)
         tally.chunks_written += len(new_ids)
@@ -318,9 +335,11 @@ class IndexingPipeline:
         async with self.database.unit_of_work() as session:
             return await DocumentRepository(session).chunk_ids([doc.id for doc in documents])
 
-    async def _delete(self, collection: str, documents: Sequence[StoredDocument]) -> int:
+    async def _delete(
+        self, collection: CollectionRecord, documents: Sequence[StoredDocument]
+    ) -> int:
         ids = await self._chunk_ids(documents)
-        await self.store.delete(collection, ids)
+        await self.store.delete(collection.vector_collection, ids)
         async with self.database.unit_of_work() as session:
             await DocumentRepository(session).delete([doc.id for doc in documents])
         return len(ids)

@@ -55,21 +55,26 @@ class JobRepository:
             )
         )
 
-    async def get(self, job_id: str) -> IndexJob | None:
-        return await self.session.get(IndexJob, job_id, populate_existing=True)
+    async def get(self, tenant: str, job_id: str) -> IndexJob | None:
+        job = await self.session.get(IndexJob, job_id, populate_existing=True)
+        return job if job is not None and job.tenant == tenant else None
 
-    async def recent(self, status: str | None, limit: int) -> list[IndexJob]:
+    async def recent(self, tenant: str, status: str | None, limit: int) -> list[IndexJob]:
         """Newest first."""
-        query = select(IndexJob).order_by(IndexJob.created_at.desc(), IndexJob.id.desc())
+        query = (
+            select(IndexJob)
+            .where(IndexJob.tenant == tenant)
+            .order_by(IndexJob.created_at.desc(), IndexJob.id.desc())
+        )
         if status is not None:
             query = query.where(IndexJob.status == status)
         return list(await self.session.scalars(query.limit(limit)))
 
-    async def cancel_pending(self, job_id: str, now: datetime) -> bool:
+    async def cancel_pending(self, tenant: str, job_id: str, now: datetime) -> bool:
         """A job no worker holds ends at once. False if it is not pending (any more)."""
         result = await self.session.execute(
             update(_jobs)
-            .where(_jobs.c.id == job_id, _jobs.c.status == PENDING)
+            .where(_jobs.c.tenant == tenant, _jobs.c.id == job_id, _jobs.c.status == PENDING)
             .values(
                 status=FAILED,
                 details="Cancelled before it started",
@@ -82,12 +87,12 @@ class JobRepository:
         )
         return result.first() is not None
 
-    async def request_cancel(self, job_id: str, now: datetime) -> bool:
+    async def request_cancel(self, tenant: str, job_id: str, now: datetime) -> bool:
         """Ask the worker of a running job to stop (it hears of it at its next heartbeat).
         The fingerprint goes at once: a new identical request queues a new job."""
         result = await self.session.execute(
             update(_jobs)
-            .where(_jobs.c.id == job_id, _jobs.c.status == IN_PROGRESS)
+            .where(_jobs.c.tenant == tenant, _jobs.c.id == job_id, _jobs.c.status == IN_PROGRESS)
             .values(
                 fingerprint=None,
                 cancel_requested_at=func.coalesce(_jobs.c.cancel_requested_at, now),
@@ -235,10 +240,12 @@ class JobRepository:
             )
         )
 
-    async def counts_by_status(self) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(_jobs.c.status, func.count()).group_by(_jobs.c.status)
-        )
+    async def counts_by_status(self, tenant: str | None = None) -> dict[str, int]:
+        """Jobs by status, of one tenant or (None: for metrics) of all."""
+        query = select(_jobs.c.status, func.count()).group_by(_jobs.c.status)
+        if tenant is not None:
+            query = query.where(_jobs.c.tenant == tenant)
+        rows = await self.session.execute(query)
         counts = dict.fromkeys(STATUSES, 0)
         counts.update({status: int(count) for status, count in rows})
         return counts

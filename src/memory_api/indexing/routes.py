@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from memory_api.components import ComponentsDep
 from memory_api.http.routing import JSONRoute
 from memory_api.http.schemas import error_responses
 from memory_api.indexing.schemas import (
@@ -17,7 +18,6 @@ from memory_api.indexing.schemas import (
     JobStatus,
 )
 from memory_api.indexing.service import IndexingServiceDep
-from memory_api.resources import ResourcesDep
 
 router = APIRouter(tags=["indexing"], route_class=JSONRoute)
 
@@ -48,13 +48,13 @@ async def index_files(
     body: IndexFilesRequest,
     request: Request,
     service: IndexingServiceDep,
-    resources: ResourcesDep,
+    components: ComponentsDep,
     background: BackgroundTasks,
 ) -> IndexTaskStartResponse:
     job = await service.start(body)
-    if job.created and resources.worker is not None:
+    if job.created and components.worker is not None:
         # Runs after the response, hence after the job row is committed.
-        background.add_task(resources.worker.notify)
+        background.add_task(components.worker.notify)
     return IndexTaskStartResponse(
         message=(
             "File indexing process has been started."

@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.auth.principal import PrincipalDep
+from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.collections.service import CollectionNotFound, CollectionService
+from memory_api.components import Components, ComponentsDep, SessionDep
 from memory_api.db.columns import utcnow
-from memory_api.db.session import SessionDep
 from memory_api.documents.repository import DocumentRepository
 from memory_api.errors import Conflict, NotFound
 from memory_api.indexing.files import DirectoryNotFound, resolve_directory
@@ -27,7 +31,6 @@ from memory_api.indexing.schemas import (
     JobStatus,
 )
 from memory_api.indexing.worker import JobRunner
-from memory_api.resources import Resources, ResourcesDep
 from memory_api.settings import Settings
 
 KIND = "index_directory"
@@ -39,49 +42,58 @@ class StartedJob:
     created: bool  # False: an identical job was pending or running, and this is it
 
 
-def _fingerprint(kind: str, collection: str, params: dict[str, Any]) -> str:
-    """The identity of a request; equal requests have equal fingerprints."""
-    key = [kind, collection, *(params[name] for name in sorted(params))]
+def _fingerprint(tenant: str, kind: str, collection: str, params: dict[str, Any]) -> str:
+    """The identity of a request; equal requests (of one tenant) have equal fingerprints."""
+    key = [tenant, kind, collection, *(params[name] for name in sorted(params))]
     return hashlib.sha256(json.dumps(key).encode()).hexdigest()
 
 
 class IndexingService:
     def __init__(
-        self, jobs: JobRepository, documents: DocumentRepository, resources: Resources
+        self,
+        jobs: JobRepository,
+        documents: DocumentRepository,
+        components: Components,
+        tenant: str,
     ) -> None:
         self.jobs = jobs
         self.documents = documents
-        self.resources = resources
+        self.components = components
+        self.tenant = tenant
+        self.collections = CollectionService(
+            CollectionRepository(jobs.session), components.embedder, components.settings, tenant
+        )
 
     async def start(self, request: IndexFilesRequest) -> StartedJob:
         """Refuse now what would fail later: roots (403), missing dir (422), model (409/503),
         vector store down (503)."""
-        settings = self.resources.settings
+        settings = self.components.settings
         roots = settings.resolved_index_roots
-        collection = settings.collection_name
+        collection = await self.collections.resolve()
         try:
             directory = resolve_directory(request.directory or str(roots[0]), roots)
         except DirectoryNotFound as missing:
             # A deleted directory whose documents are still indexed: re-indexing it is how
             # they leave the index. One never indexed stays an error.
-            if not await self.documents.any_under_directory(collection, str(missing.path)):
+            if not await self.documents.any_under_directory(collection.id, str(missing.path)):
                 raise
             directory = missing.path
-        await self.resources.ready_collection(collection)
-        # The collection check above is made once per process: ask the store itself now.
-        await self.resources.store.heartbeat()
+        # A job could only fail while the vector store is down: say so now.
+        await self.components.vectors.heartbeat()
         params = {
             "directory": str(directory),
             "file_extensions": request.file_extensions,  # normalised: sorted, lower-case
             "force_reindex": request.force_reindex,
         }
-        fingerprint = _fingerprint(KIND, collection, params)
+        fingerprint = _fingerprint(self.tenant, KIND, str(collection.id), params)
         for _ in range(3):
             job_id = str(uuid.uuid4())
             values = {
                 "id": job_id,
+                "tenant": self.tenant,
                 "kind": KIND,
-                "collection": collection,
+                "collection": collection.name,
+                "collection_id": collection.id,
                 "status": PENDING,
                 "params": params,
                 "progress": 0,
@@ -117,19 +129,19 @@ class IndexingService:
                 finished_at=job.finished_at,
                 status_url=status_url(job.id),
             )
-            for job in await self.jobs.recent(status, limit)
+            for job in await self.jobs.recent(self.tenant, status, limit)
         ]
 
     async def cancel(self, task_id: str) -> tuple[IndexTaskStatusResponse, bool]:
         """Cancel a pending job (it ends now: True) or ask a running one to stop at its next
         step (False); a finished job is a Conflict, an unknown one NotFound."""
         now = utcnow()
-        if await self.jobs.cancel_pending(task_id, now):
+        if await self.jobs.cancel_pending(self.tenant, task_id, now):
             ended = True
-        elif await self.jobs.request_cancel(task_id, now):
+        elif await self.jobs.request_cancel(self.tenant, task_id, now):
             ended = False
         else:
-            job = await self.jobs.get(task_id)
+            job = await self.jobs.get(self.tenant, task_id)
             if job is None:
                 raise NotFound(f"No indexing task with id {task_id!r}")
             raise Conflict(f"Job {task_id} already {job.status}: nothing to cancel")
@@ -138,7 +150,7 @@ class IndexingService:
         return status, ended
 
     async def status(self, task_id: str) -> IndexTaskStatusResponse | None:
-        job = await self.jobs.get(task_id)
+        job = await self.jobs.get(self.tenant, task_id)
         if job is None:
             return None
         return IndexTaskStatusResponse(
@@ -155,6 +167,8 @@ def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner
 
     async def run(job: IndexJob, report: Callable[[int, str], None]) -> dict[str, Any]:
         params = job.params
+        async with pipeline.database.unit_of_work() as session:
+            collection = await _job_collection(session, pipeline, settings, job)
         # Roots are checked again: they may have changed since the job was queued.
         roots = settings.resolved_index_roots
         try:
@@ -162,7 +176,7 @@ def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner
         except DirectoryNotFound as missing:  # gone: the run removes what was indexed there
             directory = missing.path
         return await pipeline.run(
-            job.collection,
+            collection,
             Path(directory),
             params["file_extensions"],
             bool(params["force_reindex"]),
@@ -172,8 +186,27 @@ def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner
     return run
 
 
-async def get_indexing_service(session: SessionDep, resources: ResourcesDep) -> IndexingService:
-    return IndexingService(JobRepository(session), DocumentRepository(session), resources)
+async def _job_collection(
+    session: AsyncSession, pipeline: IndexingPipeline, settings: Settings, job: IndexJob
+) -> CollectionRecord:
+    """The collection a job works on: by id, or by name for a job queued before the registry
+    (creating the default collection if needed). A collection deleted since is a failure."""
+    repository = CollectionRepository(session)
+    if job.collection_id is not None:
+        found = await repository.get_by_id(job.collection_id)
+        if found is None:
+            raise CollectionNotFound(f"Collection '{job.collection}' was deleted")
+        return found
+    service = CollectionService(repository, pipeline.embedder, settings, job.tenant)
+    return await service.resolve(job.collection)
+
+
+async def get_indexing_service(
+    session: SessionDep, components: ComponentsDep, principal: PrincipalDep
+) -> IndexingService:
+    return IndexingService(
+        JobRepository(session), DocumentRepository(session), components, principal.tenant
+    )
 
 
 IndexingServiceDep = Annotated[IndexingService, Depends(get_indexing_service)]

@@ -8,20 +8,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from memory_api.indexing.repository import JobRepository
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -96,29 +87,6 @@ class MetricsMiddleware:
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 
 
-router = APIRouter(tags=["operations"])
-
-
-@router.get(
-    "/metrics",
-    summary="Prometheus metrics",
-    description="Requests and latency per route, indexing jobs by status, chunks indexed and "
-    "embedding latency, in the Prometheus text format.",
-    response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
-)
-async def metrics_endpoint(request: Request) -> Response:
-    metrics: Metrics = request.app.state.metrics
-    try:
-        async with request.app.state.resources.database.unit_of_work() as session:
-            counts = await JobRepository(session).counts_by_status()
-        for status, count in counts.items():
-            metrics.jobs.labels(status).set(count)
-    except Exception:  # noqa: S110 - the database being down must not hide the other metrics
-        pass
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-
 def install_metrics(app: FastAPI) -> Metrics:
     metrics = Metrics()
     app.state.metrics = metrics
@@ -128,5 +96,4 @@ def install_metrics(app: FastAPI) -> Metrics:
         if isinstance(route, Route) and not isinstance(route, APIRoute) and "{" not in route.path
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics, plain_paths=plain_paths)
-    app.include_router(router)
     return metrics

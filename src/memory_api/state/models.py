@@ -9,15 +9,19 @@ from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
+from memory_api.db.columns import DEFAULT_TENANT_SQL, TENANT_MAX_LENGTH
 
 SESSION_ID_MAX_LENGTH = 256
 
 
 class SessionState(Base):
-    """One row per session; ``version`` grows by one on every write (room for ETag/If-Match)."""
+    """One row per session of a tenant; ``version`` grows by one on every write."""
 
     __tablename__ = "session_states"
 
+    tenant: Mapped[str] = mapped_column(
+        String(TENANT_MAX_LENGTH), primary_key=True, server_default=DEFAULT_TENANT_SQL
+    )
     session_id: Mapped[str] = mapped_column(String(SESSION_ID_MAX_LENGTH), primary_key=True)
     # JSON, not JSONB: the exact document the client sent (JSONB cannot hold "\u0000").
     state_data: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -25,4 +29,6 @@ class SessionState(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_session_states_updated_at", "updated_at", "session_id"),)
+    __table_args__ = (
+        Index("ix_session_states_tenant_updated_at", "tenant", "updated_at", "session_id"),
+    )

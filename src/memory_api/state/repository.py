@@ -37,10 +37,12 @@ class StoredState:
 
 
 class StateStore(Protocol):
-    async def upsert(self, session_id: str, state_data: dict[str, Any], now: datetime) -> None: ...
-    async def get(self, session_id: str) -> StoredState | None: ...
-    async def delete(self, session_id: str) -> bool: ...
-    async def list(self, skip: int, limit: int) -> list[StoredState]: ...
+    async def upsert(
+        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
+    ) -> None: ...
+    async def get(self, tenant: str, session_id: str) -> StoredState | None: ...
+    async def delete(self, tenant: str, session_id: str) -> bool: ...
+    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]: ...
 
 
 def _stored(row: Any) -> StoredState:
@@ -54,14 +56,21 @@ class StateRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
 
-    async def upsert(self, session_id: str, state_data: dict[str, Any], now: datetime) -> None:
+    async def upsert(
+        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
+    ) -> None:
         """Create or replace in one statement, so concurrent first writes cannot collide."""
         insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
         statement = insert(_table).values(
-            session_id=session_id, state_data=state_data, version=1, created_at=now, updated_at=now
+            tenant=tenant,
+            session_id=session_id,
+            state_data=state_data,
+            version=1,
+            created_at=now,
+            updated_at=now,
         )
         statement = statement.on_conflict_do_update(
-            index_elements=[_table.c.session_id],
+            index_elements=[_table.c.tenant, _table.c.session_id],
             set_={
                 "state_data": statement.excluded.state_data,
                 "updated_at": statement.excluded.updated_at,
@@ -70,22 +79,25 @@ class StateRepository:
         )
         await self.connection.execute(statement)
 
-    async def get(self, session_id: str) -> StoredState | None:
+    async def get(self, tenant: str, session_id: str) -> StoredState | None:
         result = await self.connection.execute(
-            select(*_columns).where(_table.c.session_id == session_id)
+            select(*_columns).where(_table.c.tenant == tenant, _table.c.session_id == session_id)
         )
         row = result.one_or_none()
         return None if row is None else _stored(row)
 
-    async def delete(self, session_id: str) -> bool:
+    async def delete(self, tenant: str, session_id: str) -> bool:
         result = await self.connection.execute(
-            delete(_table).where(_table.c.session_id == session_id).returning(_table.c.session_id)
+            delete(_table)
+            .where(_table.c.tenant == tenant, _table.c.session_id == session_id)
+            .returning(_table.c.session_id)
         )
         return result.first() is not None
 
-    async def list(self, skip: int, limit: int) -> list[StoredState]:
+    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]:
         result = await self.connection.execute(
             select(*_columns)
+            .where(_table.c.tenant == tenant)
             .order_by(_table.c.updated_at.desc(), _table.c.session_id)
             .offset(skip)
             .limit(limit)

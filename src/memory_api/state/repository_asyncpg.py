@@ -19,19 +19,20 @@ from memory_api.errors import DatabaseUnavailable
 from memory_api.state.repository import StoredState
 
 UPSERT = (
-    "INSERT INTO session_states (session_id, state_data, version, created_at, updated_at) "
-    "VALUES ($1, $2::json, 1, $3, $3) ON CONFLICT (session_id) DO UPDATE SET "
+    "INSERT INTO session_states (tenant, session_id, state_data, version, created_at, "
+    "updated_at) VALUES ($1, $2, $3::json, 1, $4, $4) "
+    "ON CONFLICT (tenant, session_id) DO UPDATE SET "
     "state_data = EXCLUDED.state_data, updated_at = EXCLUDED.updated_at, "
     "version = session_states.version + 1"
 )
 GET = (
     "SELECT session_id, state_data::text, created_at, updated_at "
-    "FROM session_states WHERE session_id = $1"
+    "FROM session_states WHERE tenant = $1 AND session_id = $2"
 )
-DELETE = "DELETE FROM session_states WHERE session_id = $1 RETURNING 1"
+DELETE = "DELETE FROM session_states WHERE tenant = $1 AND session_id = $2 RETURNING 1"
 LIST = (
     "SELECT session_id, state_data::text, created_at, updated_at FROM session_states "
-    "ORDER BY updated_at DESC, session_id LIMIT $1 OFFSET $2"
+    "WHERE tenant = $1 ORDER BY updated_at DESC, session_id LIMIT $2 OFFSET $3"
 )
 _LINK_ERRORS = (
     asyncpg.exceptions.InterfaceError,
@@ -59,15 +60,19 @@ class AsyncpgStateRepository:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.driver = connection
 
-    async def upsert(self, session_id: str, state_data: dict[str, Any], now: datetime) -> None:
-        await self.driver.execute(UPSERT, session_id, orjson.dumps(state_data).decode(), now)
+    async def upsert(
+        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
+    ) -> None:
+        document = orjson.dumps(state_data).decode()
+        await self.driver.execute(UPSERT, tenant, session_id, document, now)
 
-    async def get(self, session_id: str) -> StoredState | None:
-        row = await self.driver.fetchrow(GET, session_id)
+    async def get(self, tenant: str, session_id: str) -> StoredState | None:
+        row = await self.driver.fetchrow(GET, tenant, session_id)
         return None if row is None else StoredState(*row)
 
-    async def delete(self, session_id: str) -> bool:
-        return await self.driver.fetchval(DELETE, session_id) is not None
+    async def delete(self, tenant: str, session_id: str) -> bool:
+        return await self.driver.fetchval(DELETE, tenant, session_id) is not None
 
-    async def list(self, skip: int, limit: int) -> list[StoredState]:
-        return [StoredState(*row) for row in await self.driver.fetch(LIST, limit, skip)]
+    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]:
+        rows = await self.driver.fetch(LIST, tenant, limit, skip)
+        return [StoredState(*row) for row in rows]

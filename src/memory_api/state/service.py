@@ -9,8 +9,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends
 
+from memory_api.auth.principal import PrincipalDep
+from memory_api.components import DatabaseDep
 from memory_api.db.columns import utcnow
-from memory_api.db.session import Database, DatabaseDep
+from memory_api.db.session import Database
 from memory_api.errors import NotFound
 from memory_api.state.repository import StateRepository, StateStore, StoredState
 from memory_api.state.repository_asyncpg import AsyncpgStateRepository, acquire
@@ -43,8 +45,9 @@ class StateService:
     """Each use case takes a pooled connection for its one statement and gives it back (and,
     on SQLite, commits) before returning: a 2xx answer means the write is durable."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, tenant: str) -> None:
         self.database = database
+        self.tenant = tenant
 
     @asynccontextmanager
     async def _repository(self, *, read_only: bool = False) -> AsyncIterator[StateStore]:
@@ -57,29 +60,29 @@ class StateService:
 
     async def store(self, session_id: str, state_data: dict[str, Any]) -> None:
         async with self._repository() as repository:
-            await repository.upsert(session_id, state_data, utcnow())
+            await repository.upsert(self.tenant, session_id, state_data, utcnow())
 
     async def retrieve(self, session_id: str) -> bytes:
         async with self._repository(read_only=True) as repository:
-            state = await repository.get(session_id)
+            state = await repository.get(self.tenant, session_id)
         if state is None:
             raise SessionNotFound()
         return render(state)
 
     async def delete(self, session_id: str) -> None:
         async with self._repository() as repository:
-            deleted = await repository.delete(session_id)
+            deleted = await repository.delete(self.tenant, session_id)
         if not deleted:
             raise SessionNotFound()
 
     async def list(self, skip: int, limit: int) -> bytes:
         async with self._repository(read_only=True) as repository:
-            states = await repository.list(skip, limit)
+            states = await repository.list(self.tenant, skip, limit)
         return b"[" + b",".join(render(state) for state in states) + b"]"
 
 
-async def get_state_service(database: DatabaseDep) -> StateService:
-    return StateService(database)
+async def get_state_service(database: DatabaseDep, principal: PrincipalDep) -> StateService:
+    return StateService(database, principal.tenant)
 
 
 StateServiceDep = Annotated[StateService, Depends(get_state_service)]

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import chromadb
@@ -23,12 +24,23 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
 
 from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
-from memory_api.settings import Settings
 
 logger = logging.getLogger("memory_api.vectorstore")
 T = TypeVar("T")
 ID_PAGE = 10_000
 _CONNECTION_ERRORS = (httpx.TransportError, ConnectionError, OSError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class ChromaConfig:
+    """Where the vectors live: a Chroma server (``host`` set) or an embedded Chroma at
+    ``path``; ``timeout`` bounds each request to a server."""
+
+    path: Path
+    host: str | None = None
+    port: int = 8000
+    ssl: bool = False
+    timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -73,11 +85,10 @@ class VectorStore:
         self._collections: dict[str, Collection] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> VectorStore:
+    def from_config(cls, config: ChromaConfig) -> VectorStore:
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
-        if settings.chroma_host:
-            host, port, ssl = settings.chroma_host, settings.chroma_port, settings.chroma_ssl
-            timeout = settings.chroma_timeout
+        if config.host:
+            host, port, ssl, timeout = config.host, config.port, config.ssl, config.timeout
 
             def connect() -> ClientAPI:
                 # chromadb's HTTP client waits forever for an answer, and makes its first
@@ -91,7 +102,7 @@ class VectorStore:
                 return client
 
             return cls(connect, description=f"Chroma server at {host}:{port}")
-        path = settings.chroma_path
+        path = config.path
         return cls(
             lambda: chromadb.PersistentClient(path=str(path), settings=chroma_settings),
             description=f"embedded Chroma in {path}",
@@ -157,25 +168,17 @@ class VectorStore:
         await self._call(lambda: self._get_client().heartbeat())
 
     async def ensure_collection(self, name: str, *, model: str, dimension: int) -> None:
-        """Create ``name`` (cosine) recording ``model``, or refuse if it holds another model."""
+        """Create ``name`` (cosine) if missing. ``model`` and ``dimension`` are recorded in its
+        metadata for people looking at the store; the registry in the database is what the
+        service checks."""
 
         def work() -> None:
-            collection = self._get_client().get_or_create_collection(
+            self._collections[name] = self._get_client().get_or_create_collection(
                 name,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"embedding_model": model, "embedding_dimension": dimension},
                 embedding_function=None,
             )
-            self._collections[name] = collection
-            recorded = collection.metadata or {}
-            theirs = (recorded.get("embedding_model"), recorded.get("embedding_dimension"))
-            if theirs != (None, None) and theirs != (model, dimension):
-                raise EmbeddingModelMismatch(
-                    f"Collection '{name}' was built with embedding model {theirs[0]} "
-                    f"({theirs[1]} dimensions), but the configured model is {model} "
-                    f"({dimension} dimensions). Use another collection "
-                    "(MEMORY_API_COLLECTION_NAME) or configure the original model."
-                )
 
         await self._call(work)
 

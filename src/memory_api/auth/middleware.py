@@ -1,19 +1,20 @@
-"""API-key authentication for every route but the liveness probe.
+"""API-key authentication for every route but the public ones.
 
-Keys come from ``MEMORY_API_API_KEYS``; a request presents one as ``Authorization: Bearer <key>``
-or ``X-API-Key: <key>``. Comparison is constant-time and keys are never logged.
+A request presents a key as ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``; the
+matching key's tenant becomes the request's ``Principal``. Comparison is constant-time and keys
+are never logged.
 """
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
-from typing import Any
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from memory_api.http.schemas import ErrorResponse
+from memory_api.auth.keys import APIKey
+from memory_api.auth.principal import PRINCIPAL_STATE_KEY, Principal
 
 PUBLIC_PATHS = frozenset({"/livez"})
 
@@ -23,21 +24,28 @@ class APIKeyMiddleware:
     Bearer``, either one (a stale value in one header does not hide a valid other). Values are
     trimmed and compared as raw UTF-8 bytes, so keys need not be ASCII."""
 
-    def __init__(self, app: ASGIApp, keys: Sequence[str]) -> None:
+    def __init__(self, app: ASGIApp, keys: Sequence[APIKey]) -> None:
         self.app = app
-        self.keys = [key.encode() for key in keys]
+        self.keys = list(keys)
+        self.principals = [Principal(key.tenant, key.key_id) for key in self.keys]
 
-    def _authorised(self, candidates: list[bytes]) -> bool:
+    def _principal(self, candidates: list[bytes]) -> Principal | None:
         # Compare every candidate with every key, without stopping early: timing reveals
         # nothing about which part matched.
-        matches = [hmac.compare_digest(c, key) for c in candidates for key in self.keys]
-        return any(matches)
+        found: Principal | None = None
+        for candidate in candidates:
+            for key, principal in zip(self.keys, self.principals, strict=True):
+                if hmac.compare_digest(candidate, key.secret) and found is None:
+                    found = principal
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
-        if self._authorised(_presented(scope)):
+        principal = self._principal(_presented(scope))
+        if principal is not None:
+            scope.setdefault("state", {})[PRINCIPAL_STATE_KEY] = principal
             await self.app(scope, receive, send)
             return
         response = JSONResponse(
@@ -63,28 +71,3 @@ def _presented(scope: Scope) -> list[bytes]:
         if scheme.lower() == b"bearer" and token.strip():
             candidates.append(token.strip())
     return candidates
-
-
-def declare_security(openapi: dict[str, Any]) -> dict[str, Any]:
-    """Add the two accepted schemes to an OpenAPI document: required on every operation but
-    the public ones, each of which then documents its 401."""
-    components = openapi.setdefault("components", {})
-    components["securitySchemes"] = {
-        "bearer": {"type": "http", "scheme": "bearer"},
-        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-    }
-    components.setdefault("schemas", {}).setdefault(
-        "ErrorResponse", ErrorResponse.model_json_schema()
-    )
-    openapi["security"] = [{"bearer": []}, {"apiKey": []}]
-    unauthorised = {
-        "description": "Missing or invalid API key",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-    }
-    for path, item in openapi.get("paths", {}).items():
-        for operation in item.values():
-            if path in PUBLIC_PATHS:
-                operation["security"] = []
-            else:
-                operation.setdefault("responses", {}).setdefault("401", unauthorised)
-    return openapi

@@ -1,0 +1,1 @@
+"""Collections: the registry that is the system of record for each collection of a tenant."""

@@ -1,0 +1,108 @@
+"""All SQL touching the collections registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from memory_api.collections.models import Collection
+
+_collections: Table = Collection.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRecord:
+    """A live collection as the registry holds it."""
+
+    id: int
+    tenant: str
+    name: str
+    embedding_model: str
+    embedding_dimension: int | None
+    chunk_size: int | None
+    chunk_overlap: int | None
+    vector_collection: str
+    metadata: dict[str, Any]
+    created_at: datetime
+
+
+_COLUMNS = (
+    _collections.c.id,
+    _collections.c.tenant,
+    _collections.c.name,
+    _collections.c.embedding_model,
+    _collections.c.embedding_dimension,
+    _collections.c.chunk_size,
+    _collections.c.chunk_overlap,
+    _collections.c.vector_collection,
+    _collections.c.metadata_json,
+    _collections.c.created_at,
+)
+
+
+def _record(row: Any) -> CollectionRecord:
+    return CollectionRecord(*row)
+
+
+class CollectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant: str, name: str) -> CollectionRecord | None:
+        row = (
+            await self.session.execute(
+                select(*_COLUMNS).where(
+                    _collections.c.tenant == tenant,
+                    _collections.c.name == name,
+                    _collections.c.deleted_at.is_(None),
+                )
+            )
+        ).first()
+        return None if row is None else _record(row)
+
+    async def get_by_id(self, collection_id: int) -> CollectionRecord | None:
+        """A live collection by id, whatever its tenant (for jobs, which carry the id)."""
+        row = (
+            await self.session.execute(
+                select(*_COLUMNS).where(
+                    _collections.c.id == collection_id, _collections.c.deleted_at.is_(None)
+                )
+            )
+        ).first()
+        return None if row is None else _record(row)
+
+    async def create(self, values: dict[str, Any]) -> bool:
+        """Insert a collection unless a live one has its (tenant, name): False then. The
+        partial unique index decides, so two processes creating it at once make one."""
+        dialect = self.session.get_bind().dialect.name
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert_(_collections).values(**values).on_conflict_do_nothing()
+        result = await self.session.execute(statement.returning(_collections.c.id))
+        return result.first() is not None
+
+    async def record_dimension(self, collection_id: int, dimension: int) -> None:
+        """Collections from before the registry learn their dimension at first use."""
+        await self.session.execute(
+            update(_collections)
+            .where(_collections.c.id == collection_id, _collections.c.embedding_dimension.is_(None))
+            .values(embedding_dimension=dimension)
+        )
+
+    async def lock(self, collection_id: int) -> bool:
+        """Lock the collection's row until the transaction ends (PostgreSQL; SQLite serialises
+        writers anyway). False when another transaction holds it: the caller skips, never
+        waits. Jobs of one collection are claimed under this lock, one at a time."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        found = await self.session.scalar(
+            select(_collections.c.id)
+            .where(_collections.c.id == collection_id)
+            .with_for_update(skip_locked=True)
+        )
+        return found is not None

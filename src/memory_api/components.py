@@ -1,0 +1,130 @@
+"""The service's components: built once in the lifespan, handed to routes as typed dependencies.
+
+``Components`` is immutable: everything in it exists for the whole life of the app. Routes never
+read ``app.state`` themselves; they declare ``DatabaseDep``, ``EmbedderDep``, ``VectorStoreDep``,
+``SettingsDep`` or ``ComponentsDep``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from memory_api.db.engine import create_engine
+from memory_api.db.session import Database
+from memory_api.embeddings.base import Embedder
+from memory_api.embeddings.factory import create_embedder
+from memory_api.observability.metrics import Metrics
+from memory_api.settings import Settings
+from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
+
+if TYPE_CHECKING:
+    from memory_api.indexing.worker import JobWorker
+
+HealthCheck = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Components:
+    settings: Settings
+    database: Database
+    embedder: Embedder
+    vectors: VectorStore
+    metrics: Metrics
+    #: this process's job worker (None when the app runs without one)
+    worker: JobWorker | None = None
+
+    def health_checks(self) -> dict[str, HealthCheck]:
+        return {
+            "database": self.database.ping,
+            "vector_store": self.vectors.heartbeat,
+            "embedding_model": self.embedder.ready,
+        }
+
+
+def chroma_config(settings: Settings) -> ChromaConfig:
+    return ChromaConfig(
+        path=settings.chroma_path,
+        host=settings.chroma_host or None,
+        port=settings.chroma_port,
+        ssl=settings.chroma_ssl,
+        timeout=settings.chroma_timeout,
+    )
+
+
+@asynccontextmanager
+async def open_components(
+    settings: Settings, metrics: Metrics | None = None, *, start_embedder: bool = True
+) -> AsyncIterator[Components]:
+    """Database, embedder and vector store, closed on exit. Starting never raises for a missing
+    model or an unreachable store: both show in /health and as 503s until they recover.
+    ``start_embedder=False`` leaves the model unloaded (its name is known, its dimension not):
+    for work that embeds nothing, such as ``memory-api check``."""
+    database = Database(create_engine(settings), driver_pool_size=settings.db_pool_size)
+    embedder = create_embedder(settings)
+    vectors = VectorStore.from_config(chroma_config(settings))
+    try:
+        await database.start()
+        if start_embedder:
+            await embedder.start()
+        await vectors.start()
+        yield Components(
+            settings=settings,
+            database=database,
+            embedder=embedder,
+            vectors=vectors,
+            metrics=metrics or Metrics(),
+        )
+    finally:
+        await vectors.aclose()
+        await embedder.aclose()
+        await database.dispose()
+
+
+async def get_components(request: Request) -> Components:
+    # Dependencies are async on purpose: FastAPI runs plain `def` ones in a thread pool.
+    components: Components = request.app.state.components
+    return components
+
+
+ComponentsDep = Annotated[Components, Depends(get_components)]
+
+
+async def get_settings(components: ComponentsDep) -> Settings:
+    return components.settings
+
+
+async def get_embedder(components: ComponentsDep) -> Embedder:
+    return components.embedder
+
+
+async def get_vectors(components: ComponentsDep) -> VectorStore:
+    return components.vectors
+
+
+async def get_database(components: ComponentsDep) -> Database:
+    return components.database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+async def get_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
+    """The request is the unit of work: commit on success, roll back on error.
+
+    Declared with ``scope="function"`` so the commit happens before the response is sent:
+    a client that got a 2xx knows its write is durable.
+    """
+    async with database.unit_of_work() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
+VectorStoreDep = Annotated[VectorStore, Depends(get_vectors)]

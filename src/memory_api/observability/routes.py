@@ -1,0 +1,31 @@
+"""``GET /metrics``: the Prometheus text of this process's registry."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from memory_api.components import ComponentsDep
+from memory_api.indexing.repository import JobRepository
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Requests and latency per route, indexing jobs by status, chunks indexed and "
+    "embedding latency, in the Prometheus text format.",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+)
+async def metrics_endpoint(components: ComponentsDep) -> Response:
+    metrics = components.metrics
+    try:
+        async with components.database.unit_of_work() as session:
+            counts = await JobRepository(session).counts_by_status()
+        for status, count in counts.items():
+            metrics.jobs.labels(status).set(count)
+    except Exception:  # noqa: S110 - the database being down must not hide the other metrics
+        pass
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
