@@ -14,10 +14,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from memory_api.indexing.splitter import Splitter
+
 from bench._common import MODEL_DIR, report, server
 from memory_api.client import MemoryClient
 from memory_api.embeddings.local import LocalEmbedder
-from memory_api.indexing.splitter import Splitter
 
 
 def copy_corpus(packages: list[str], target: Path) -> list[Path]:

@@ -27,6 +27,7 @@ from memory_api.indexing.service import make_job_runner
 from memory_api.indexing.worker import JobWorker
 from memory_api.observability.metrics import install_metrics
 from memory_api.observability.routes import router as metrics_router
+from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
 
@@ -60,6 +61,7 @@ def _job_worker(components: Components) -> JobWorker:
         components.vectors,
         settings,
         components.metrics,
+        components.lexical,
     )
     return JobWorker(
         components.database,
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.add_middleware(RequestLogMiddleware)
     install_exception_handlers(app)
     app.include_router(state_router)
+    app.include_router(search_router)
     app.include_router(documents_router)
     app.include_router(indexing_router)
     app.include_router(health_router)

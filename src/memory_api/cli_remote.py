@@ -99,7 +99,9 @@ def _status(args: argparse.Namespace, client: MemoryClient) -> int:
 
 def _query(args: argparse.Namespace, client: MemoryClient) -> int:
     where = _json_object(args.filter, "--filter") if args.filter is not None else None
-    answer = client.query(args.text, top_k=args.k, filter_metadata=where)
+    answer = client.query(
+        args.text, top_k=args.k, filter_metadata=where, mode=args.mode, collection=args.collection
+    )
     if args.json:
         _print_json(answer)
         return 0
@@ -249,7 +251,7 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     status.add_argument("--json", action="store_true", help="print the status as JSON")
     status.set_defaults(handler=_run(_status))
 
-    query = commands.add_parser("query", parents=[remote], help="semantic search")
+    query = commands.add_parser("query", parents=[remote], help="search long-term memory")
     query.add_argument("text", help="what to search for")
     query.add_argument("-k", type=int, default=5, help="number of results (1-20, default 5)")
     query.add_argument(
@@ -258,6 +260,12 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help='metadata filter (the API\'s filter_metadata), e.g. \'{"extension": ".md"}\'',
     )
     query.add_argument("--json", action="store_true", help="print the answer as JSON")
+    query.add_argument(
+        "--mode",
+        choices=("hybrid", "semantic", "lexical"),
+        help="hybrid (the server's default), semantic or lexical",
+    )
+    query.add_argument("--collection", help="the collection to search (default: the default)")
     query.set_defaults(handler=_run(_query))
 
     state = commands.add_parser("state", parents=[remote], help="session state")

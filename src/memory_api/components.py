@@ -20,6 +20,7 @@ from memory_api.db.session import Database
 from memory_api.embeddings.base import Embedder
 from memory_api.embeddings.factory import create_embedder
 from memory_api.observability.metrics import Metrics
+from memory_api.search.protocols import LexicalIndexAPI
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
 
@@ -36,6 +37,8 @@ class Components:
     embedder: Embedder
     vectors: VectorStore
     metrics: Metrics
+    #: the lexical (BM25) index in the database (None: semantic search only)
+    lexical: LexicalIndexAPI | None = None
     #: this process's job worker (None when the app runs without one)
     worker: JobWorker | None = None
 

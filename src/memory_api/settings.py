@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     index_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     max_file_bytes: int = Field(10 * MiB, ge=1)
     index_allow_hardlinks: bool = False
+    # --- search (bench.retrieval_quality chose the defaults) -----------------------------------
+    search_mode: Literal["hybrid", "semantic", "lexical"] = "hybrid"
+    search_candidates: int = Field(100, ge=1, le=1000)
+    fusion_method: Literal["convex", "rrf"] = "convex"
+    fusion_semantic_weight: float = Field(0.4, ge=0, le=1)
+    fusion_rrf_k: float = Field(60.0, gt=0, le=10_000)
     job_lease_seconds: float = Field(60.0, ge=1)
     job_poll_interval: float = Field(1.0, gt=0)
 

@@ -1,20 +1,23 @@
-"""filter_metadata: the validator, the published JSON Schema and Chroma agree."""
+"""filter_metadata: the validator and the published JSON Schema agree (the SQL that applies
+filters is held to Chroma's matching rules in tests/search/test_filter_sql.py)."""
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from typing import Any
 
 import jsonschema
-import numpy as np
 import pytest
 
 from memory_api.app import create_app
-from memory_api.components import chroma_config
-from memory_api.documents.filters import MAX_CONDITIONS, MAX_DEPTH, MAX_VALUES, check_filter
+from memory_api.search.filters import (
+    MAX_CONDITIONS,
+    MAX_DEPTH,
+    MAX_VALUES,
+    Compare,
+    Op,
+    parse_filter,
+)
 from memory_api.settings import Settings
-from memory_api.vectorstore.chroma import VectorStore
 
 SCHEMA = create_app(Settings(_env_file=None)).openapi()[  # type: ignore[call-arg]
     "components"
@@ -104,14 +107,14 @@ OVER_TOTALS: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize("where", ACCEPTED)
 def test_accepted_by_the_validator_and_the_schema(where: dict[str, Any]) -> None:
-    assert check_filter(where) == where
+    parse_filter(where)
     assert VALIDATOR.is_valid(where)
 
 
 @pytest.mark.parametrize("where", REJECTED)
 def test_rejected_by_the_validator_and_the_schema(where: Any) -> None:
     with pytest.raises(ValueError, match=r"^filter_metadata"):
-        check_filter(where)
+        parse_filter(where)
     assert not VALIDATOR.is_valid(where)
 
 
@@ -119,26 +122,13 @@ def test_rejected_by_the_validator_and_the_schema(where: Any) -> None:
 def test_totals_are_bounded(where: dict[str, Any], reason: str) -> None:
     assert VALIDATOR.is_valid(where), "the JSON Schema bounds each list, not the totals"
     with pytest.raises(ValueError, match=f"^filter_metadata: {reason}"):
-        check_filter(where)
+        parse_filter(where)
 
 
 def test_mixed_integers_and_decimals_become_decimals() -> None:
     """JSON does not tell 2 from 2.0; Chroma wants one type per list."""
     where = {"score": {"$in": [1, 2.5]}}
     assert VALIDATOR.is_valid(where)
-    assert check_filter(where) == {"score": {"$in": [1.0, 2.5]}}
-
-
-async def test_chroma_accepts_every_accepted_filter(tmp_path: Path) -> None:
-    store = VectorStore.from_config(chroma_config(Settings(_env_file=None, data_dir=tmp_path)))  # type: ignore[call-arg]
-    name = f"f-{uuid.uuid4().hex[:8]}"
-    await store.ensure_collection(name, model="m", dimension=4)
-    vectors = np.eye(4, dtype=np.float32)
-    metadatas = [
-        {"extension": ".md", "chunk_index": i, "flag": i % 2 == 0, "score": i / 2} for i in range(4)
-    ]
-    await store.upsert(name, [f"c{i}" for i in range(4)], vectors, ["doc"] * 4, metadatas)
-    for where in [*ACCEPTED, check_filter({"score": {"$in": [1, 0.5]}})]:
-        await store.query(name, vectors[0], top_k=4, where=check_filter(where))
-    hits = await store.query(name, vectors[0], top_k=4, where={"chunk_index": {"$in": [1, 3]}})
-    assert {hit.metadata["chunk_index"] for hit in hits} == {1, 3}
+    tree = parse_filter(where)
+    assert tree == Compare("score", Op.IN, (1.0, 2.5))
+    assert isinstance(tree, Compare) and [type(v) for v in tree.value] == [float, float]  # type: ignore[union-attr]

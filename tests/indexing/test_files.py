@@ -18,7 +18,7 @@ from memory_api.indexing.files import (
     resolve_directory,
     scan_files,
 )
-from memory_api.indexing.splitter import Splitter
+from memory_api.ingestion.splitter import Splitter
 
 
 @pytest.fixture
@@ -154,15 +154,15 @@ def test_hard_links_are_refused_unless_allowed(tmp_path: Path) -> None:
 def test_splitter_sizes_overlap_and_languages() -> None:
     splitter = Splitter(chunk_size=200, chunk_overlap=50)
     text = " ".join(f"word{i}" for i in range(300))
-    chunks = splitter.split(text, ".txt")
+    chunks = [piece.text for piece in splitter.split(text, ".txt")]
     assert len(chunks) > 5 and all(len(c) <= 200 for c in chunks)
     assert chunks[0].split()[-1] in chunks[1]  # consecutive chunks overlap
 
     code = "\n\n".join(f"def f{i}(x):\n    return x * {i}\n" + "# pad\n" * 20 for i in range(5))
-    assert all(c.startswith("def ") for c in splitter.split(code, ".py"))
+    assert all(p.text.startswith("def ") for p in splitter.split(code, ".py"))
 
     markdown = "\n\n".join(f"# Title {i}\n\n" + "text " * 30 for i in range(4))
-    assert all(c.startswith("# Title") for c in splitter.split(markdown, ".md"))
+    assert all(p.text.startswith("# Title") for p in splitter.split(markdown, ".md"))
     assert splitter.split("   \n\n  ", ".txt") == []
 
 

@@ -32,7 +32,7 @@ async def test_drift_is_reported_and_repaired(lt_app: FastAPI, docs: Path, index
     ids = sorted(await components.vectors.ids(vectors))
     await components.vectors.delete(vectors, ids[:1])
     orphan = np.ones((1, 384), dtype=np.float32) / np.sqrt(384)
-    await components.vectors.upsert(vectors, ["orphan-1"], orphan, ["stray"], [{"source": "none"}])
+    await components.vectors.upsert(vectors, ["orphan-1"], orphan)
 
     report = await check(components, DEFAULT_TENANT, name)
     assert not report.consistent

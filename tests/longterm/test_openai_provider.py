@@ -41,9 +41,13 @@ async def test_index_and_query_through_openai_provider(
     # One embeddings request for both files: batching works across files.
     assert [r["inputs"] for r in fake_openai.requests if r["inputs"] > 1] == [2]
 
-    response = await lt_client.post("/rag_query", json={"query": text, "top_k": 2})
-    top = response.json()["results"][0]
-    assert top["content"] == text
-    assert top["similarity_score"] == pytest.approx(1.0, abs=1e-4)
+    for mode in ("semantic", "hybrid"):
+        body = {"query": text, "top_k": 2, "mode": mode}
+        top = (await lt_client.post("/rag_query", json=body)).json()["results"][0]
+        assert top["content"] == text
+        # The same text gets the same vector from the server: cosine 1 (semantic mode's score).
+        assert top["scores"]["semantic"] == pytest.approx(1.0, abs=1e-4)
+        if mode == "semantic":
+            assert top["similarity_score"] == pytest.approx(1.0, abs=1e-4)
     stats = (await lt_client.get("/rag_stats")).json()
     assert (stats["embedding_model"], stats["embedding_dimension"]) == ("compat-embedder", 96)

@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from fastapi import FastAPI
 
 from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.collections.repository import CollectionRepository
+from memory_api.documents.identity import text_hash
 from memory_api.documents.repository import DocumentRepository
+from memory_api.ingestion.splitter import Splitter
 
 CATS = (
     "# Cats\n\nDomestic cats are small carnivorous mammals. They purr when content, "
@@ -41,15 +44,36 @@ def write_corpus(docs: Path) -> None:
 
 
 async def consistency(app: FastAPI) -> tuple[set[str], set[str]]:
-    """Chunk ids in the database and vector ids in Chroma, for the test's collection."""
+    """The vector ids the chunk rows need and those Chroma holds, for the test's collection,
+    having checked each row's hash against its text and each vector against the real model's
+    embedding of that text: the two stores hold the same texts, not only the same ids."""
     components = app.state.components
-    async with components.database.unit_of_work() as session:
+    async with components.database.reading() as session:
         collection = await CollectionRepository(session).get(
             DEFAULT_TENANT, components.settings.collection_name
         )
         assert collection is not None
-        in_db = await DocumentRepository(session).all_chunk_ids(collection.id)
-    return in_db, await components.vectors.ids(collection.vector_collection)
+        rows = [
+            chunk
+            async for batch in DocumentRepository(session).indexed_chunks(collection.id)
+            for chunk in batch
+        ]
+    assert all(chunk.text_hash == text_hash(chunk.index_text) for chunk in rows)
+    texts = {chunk.text_hash: chunk.index_text for chunk in rows}
+    name = collection.vector_collection
+    in_chroma = await components.vectors.ids(name)
+    if texts and texts.keys() <= in_chroma:
+        stored = await components.vectors.embeddings(name, list(texts))
+        expected = await components.embedder.embed_documents(list(texts.values()))
+        for key, vector in zip(texts, expected, strict=True):
+            assert float(np.dot(stored[key], vector)) > 0.9999, texts[key]
+    return set(texts), in_chroma
+
+
+def expected_chunks(docs: Path, *names: str) -> int:
+    """The chunks the service's splitter makes of these files (default chunking)."""
+    splitter = Splitter(1000, 200)
+    return sum(len(splitter.split((docs / name).read_text(), Path(name).suffix)) for name in names)
 
 
 async def query(client: httpx.AsyncClient, text: str, **extra: Any) -> list[dict[str, Any]]:
@@ -102,24 +126,27 @@ async def test_reindex_is_incremental_and_exact(
     (docs / "long.md").write_text(
         "\n\n".join(f"Paragraph {i}. " + "word " * 150 for i in range(12))
     )
+    files = ("animals/cats.md", "finance.txt", "bread.md", "fib.py", "long.md")
     first = await index()
     assert first["status"] == "completed"
+    assert first["result"]["chunks_written"] == expected_chunks(docs, *files) == 16
     in_db, in_chroma = await consistency(lt_app)
-    assert in_db == in_chroma and len(in_db) == first["result"]["chunks_written"]
+    assert in_db == in_chroma and len(in_db) == 16  # all texts distinct: one vector each
 
     again = await index()
     assert again["result"]["skipped"] == 5
     assert again["result"]["indexed"] == 0
     assert again["result"]["chunks_written"] == 0
 
-    # Shrink one file (fewer chunks), delete one, add one.
+    # Shrink one file (12 chunks -> 1), delete one (1 chunk), add one (1 chunk).
     (docs / "long.md").write_text("Paragraph zero only, about lighthouses and ships.")
     (docs / "finance.txt").unlink()
     (docs / "tea.txt").write_text("Green tea is steamed or pan-fired to stop oxidation.")
     third = await index()
     result = third["result"]
     assert (result["indexed"], result["deleted"], result["skipped"]) == (2, 1, 3)
-    assert result["chunks_deleted"] >= first["result"]["chunks_written"] - in_db.__len__() + 12
+    assert (result["chunks_written"], result["chunks_deleted"]) == (2, 13)
+    assert (result["vectors_written"], result["vectors_deleted"]) == (2, 13)
 
     in_db, in_chroma = await consistency(lt_app)
     assert in_db == in_chroma, (in_db - in_chroma, in_chroma - in_db)
@@ -131,8 +158,25 @@ async def test_reindex_is_incremental_and_exact(
     forced = await index(force_reindex=True)
     assert forced["result"]["indexed"] == 5
     assert forced["result"]["skipped"] == 0
+    assert forced["result"]["vectors_written"] == 5  # re-embedded, every one
     in_db2, in_chroma2 = await consistency(lt_app)
     assert in_db2 == in_chroma2 == in_db
+
+
+async def test_files_left_out_of_a_narrower_reindex_stay_indexed(
+    lt_client: httpx.AsyncClient, lt_app: FastAPI, docs: Path, index: Any
+) -> None:
+    """A re-index that asks for fewer extensions indexes those; documents of the other
+    extensions are not removed (they are not gone): they stay as they were, searchable."""
+    write_corpus(docs)
+    assert (await index())["result"]["indexed"] == 4
+    narrower = await index(file_extensions=[".md"])
+    assert (narrower["result"]["skipped"], narrower["result"]["deleted"]) == (2, 0)
+    results = await query(lt_client, "fixed income when rates go up", top_k=1, mode="semantic")
+    assert results[0]["metadata"]["source"].endswith("finance.txt")
+    assert (await lt_client.get("/rag_stats")).json()["documents"] == 4
+    in_db, in_chroma = await consistency(lt_app)
+    assert in_db == in_chroma and len(in_db) == 4
 
 
 async def test_rag_stats(lt_client: httpx.AsyncClient, docs: Path, index: Any) -> None:

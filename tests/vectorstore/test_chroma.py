@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from memory_api.components import chroma_config
-from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
+from memory_api.errors import EmbeddingModelMismatch, VectorStoreUnavailable
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.tcp_proxy import TcpProxy
@@ -53,8 +53,6 @@ async def fill(store: VectorStore, name: str, angles: list[float]) -> None:
         name,
         ids=[f"id{a:g}" for a in angles],
         embeddings=np.stack([unit(a) for a in angles]),
-        documents=[f"doc at {a:g} degrees" for a in angles],
-        metadatas=[{"angle": a, "even": int(a) % 20 == 0} for a in angles],
     )
 
 
@@ -64,17 +62,13 @@ async def test_cosine_round_trip_and_order(store: VectorStore, name: str) -> Non
     assert [h.id for h in hits] == ["id0", "id10", "id60"]
     for hit, angle in zip(hits, [0, 10, 60], strict=True):
         assert hit.distance == pytest.approx(1 - np.cos(np.radians(angle)), abs=1e-4)
-        assert hit.document == f"doc at {angle} degrees"
-        assert hit.metadata["angle"] == angle
 
 
-async def test_filters(store: VectorStore, name: str) -> None:
+async def test_search_among_given_ids(store: VectorStore, name: str) -> None:
     await fill(store, name, [0, 10, 20, 40])
-    hits = await store.query(name, unit(0), top_k=5, where={"even": True})
-    assert {h.id for h in hits} == {"id0", "id20", "id40"}
-    for bad in ({"$bogus": 1}, {"angle": {"$gt": [1, 2]}}, {}):
-        with pytest.raises(InvalidFilter):
-            await store.query(name, unit(0), top_k=1, where=bad)
+    hits = await store.query(name, unit(0), top_k=5, ids=["id20", "id40", "id-missing"])
+    assert [h.id for h in hits] == ["id20", "id40"]
+    assert await store.query(name, unit(0), top_k=5, ids=[]) == []
 
 
 async def test_missing_or_empty_collection(store: VectorStore, name: str) -> None:
@@ -93,7 +87,7 @@ async def test_batches_deletes_and_paging(store_settings: Settings, name: str) -
     await store.ensure_collection(name, model="m", dimension=DIM)
     ids = [f"v{i}" for i in range(50)]
     vectors = np.random.default_rng(1).standard_normal((50, DIM)).astype(np.float32)
-    await store.upsert(name, ids, vectors, ids, [{"i": i} for i in range(50)])
+    await store.upsert(name, ids, vectors)
     assert await store.count(name) == 50
     await store.delete(name, [*ids[:23], "never-existed"])
     assert await store.ids(name) == set(ids[23:])
@@ -177,6 +171,6 @@ async def test_vectors_of_another_dimension_are_a_conflict(
 ) -> None:
     """A collection filled outside the service (no model recorded) with other vectors."""
     await store.ensure_collection(name, model="m", dimension=DIM)
-    await store.upsert(name, ["a"], np.stack([unit(0)]), ["doc"], [{"k": 1}])
+    await store.upsert(name, ["a"], np.stack([unit(0)]))
     with pytest.raises(EmbeddingModelMismatch, match="dimension"):
         await store.query(name, np.ones(DIM * 2, dtype=np.float32), top_k=1)

@@ -11,13 +11,14 @@ from typing import Any, TypeVar
 import httpx
 
 from memory_api.client._base import FINISHED, Call, Calls, client_options, no_answer, read
-from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
+from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
     IndexJobSummary,
     IndexTaskStartResponse,
     IndexTaskStatusResponse,
 )
+from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
 
 T = TypeVar("T")
@@ -60,9 +61,19 @@ class AsyncMemoryClient:
         return await self._send(Calls.list_sessions(skip, limit))
 
     async def query(
-        self, query: str, top_k: int = 5, filter_metadata: dict[str, Any] | None = None
+        self,
+        query: str,
+        top_k: int = 5,
+        filter_metadata: dict[str, Any] | None = None,
+        *,
+        mode: str | None = None,
+        collection: str | None = None,
+        fusion: dict[str, Any] | None = None,
     ) -> RAGQueryResponse:
-        return await self._send(Calls.query(query, top_k, filter_metadata))
+        """Search: ``mode`` "hybrid" (the server's default), "semantic" or "lexical";
+        ``fusion`` e.g. {"method": "rrf", "semantic_weight": 0.5}."""
+        call = Calls.query(query, top_k, filter_metadata, mode, collection, fusion)
+        return await self._send(call)
 
     async def stats(self) -> RAGStatsResponse:
         return await self._send(Calls.stats())

@@ -11,13 +11,14 @@ import httpx
 from pydantic import TypeAdapter
 
 from memory_api.client._exceptions import TransportError, error_for
-from memory_api.documents.schemas import RAGQueryResponse, RAGStatsResponse
+from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
     IndexJobSummary,
     IndexTaskStartResponse,
     IndexTaskStatusResponse,
 )
+from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
 
 T = TypeVar("T")
@@ -81,9 +82,16 @@ class Calls:
 
     @staticmethod
     def query(
-        query: str, top_k: int, filter_metadata: dict[str, Any] | None
+        query: str,
+        top_k: int,
+        filter_metadata: dict[str, Any] | None,
+        mode: str | None = None,
+        collection: str | None = None,
+        fusion: dict[str, Any] | None = None,
     ) -> Call[RAGQueryResponse]:
-        body = {"query": query, "top_k": top_k, "filter_metadata": filter_metadata}
+        body: dict[str, Any] = {"query": query, "top_k": top_k, "filter_metadata": filter_metadata}
+        optional = {"mode": mode, "collection": collection, "fusion": fusion}
+        body.update({key: value for key, value in optional.items() if value is not None})
         return Call("POST", "/rag_query", QUERY, json=body)
 
     @staticmethod

@@ -94,6 +94,17 @@ class CollectionRepository:
             .values(embedding_dimension=dimension)
         )
 
+    async def lock_for_write(self, collection_id: int) -> None:
+        """Wait for the collection's row lock, held until the transaction ends (PostgreSQL;
+        SQLite serialises writers anyway): writes to one collection commit one at a time, so
+        deciding which vectors exist and writing the rows that use them cannot interleave."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                select(_collections.c.id)
+                .where(_collections.c.id == collection_id)
+                .with_for_update()
+            )
+
     async def lock(self, collection_id: int) -> bool:
         """Lock the collection's row until the transaction ends (PostgreSQL; SQLite serialises
         writers anyway). False when another transaction holds it: the caller skips, never

@@ -1,8 +1,9 @@
 """Drift between the database (system of record) and the vector store, and its repair.
 
-Drift can appear when a process dies between a Chroma write and the database commit, or when
-someone edits either store by hand. Repair deletes vectors that no chunk row owns and rebuilds
-missing vectors from the chunk text kept in the database.
+Each distinct indexed text of a collection's chunks must have one vector, under its hash, and
+no other vector may exist. Drift can appear when a process dies between a Chroma write and the
+database commit, or when someone edits either store by hand. Repair deletes vectors that no
+chunk row owns and rebuilds missing vectors from the chunk text kept in the database.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import Any
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
 from memory_api.collections.service import check_model
 from memory_api.components import Components
-from memory_api.documents.metadata import chunk_metadata
-from memory_api.documents.repository import DocumentRepository, chunks_by_ids
+from memory_api.documents.repository import DocumentRepository
 
 REPAIR_BATCH = 256
 
@@ -23,6 +23,7 @@ REPAIR_BATCH = 256
 class DriftReport:
     collection: str
     chunks: int = 0
+    texts: int = 0  # distinct indexed texts: each needs one vector
     vectors: int = 0
     vectors_without_chunk: list[str] = field(default_factory=list)
     chunks_without_vector: list[str] = field(default_factory=list)
@@ -38,6 +39,7 @@ class DriftReport:
             "collection": self.collection,
             "consistent": self.consistent,
             "chunks": self.chunks,
+            "texts": self.texts,
             "vectors": self.vectors,
             "vectors_without_chunk": len(self.vectors_without_chunk),
             "chunks_without_vector": len(self.chunks_without_vector),
@@ -51,11 +53,13 @@ async def check(
 ) -> DriftReport:
     """Compare the chunk rows of ``tenant``'s ``collection`` with its vectors."""
     report = DriftReport(collection=collection)
-    async with components.database.unit_of_work() as session:
+    async with components.database.reading() as session:
         record = await CollectionRepository(session).get(tenant, collection)
-        chunk_ids = await DocumentRepository(session).all_chunk_ids(record.id) if record else set()
-    if record is None:  # never used: nothing to compare
-        return report
+        if record is None:  # never used: nothing to compare
+            return report
+        documents = DocumentRepository(session)
+        hashes = await documents.all_hashes(record.id)
+        report.chunks = (await documents.stats(record.id))["chunks"]
     embedder = components.embedder
     # An embedder that was not started (a check without repair) knows its name, not its size.
     if record.embedding_model != embedder.name or (
@@ -68,9 +72,9 @@ async def check(
             f"{embedder.name} ({size})"
         )
     vector_ids = await components.vectors.ids(record.vector_collection)
-    report.chunks, report.vectors = len(chunk_ids), len(vector_ids)
-    report.vectors_without_chunk = sorted(vector_ids - chunk_ids)
-    report.chunks_without_vector = sorted(chunk_ids - vector_ids)
+    report.texts, report.vectors = len(hashes), len(vector_ids)
+    report.vectors_without_chunk = sorted(vector_ids - hashes)
+    report.chunks_without_vector = sorted(hashes - vector_ids)
     if repair and report.model_problem is None and not report.consistent:
         await _repair(components, record, report)
     return report
@@ -87,23 +91,10 @@ async def _repair(components: Components, record: CollectionRecord, report: Drif
     await components.vectors.delete(collection, report.vectors_without_chunk)
     missing = report.chunks_without_vector
     for start in range(0, len(missing), REPAIR_BATCH):
-        async with components.database.unit_of_work() as session:
-            chunks = await chunks_by_ids(session, missing[start : start + REPAIR_BATCH])
-        vectors = await components.embedder.embed_documents([chunk.text for chunk in chunks])
-        await components.vectors.upsert(
-            collection,
-            ids=[chunk.id for chunk in chunks],
-            embeddings=vectors,
-            documents=[chunk.text for chunk in chunks],
-            metadatas=[
-                chunk_metadata(
-                    source=chunk.source_path,
-                    relative_path=chunk.relative_path,
-                    extension=chunk.extension,
-                    chunk_index=chunk.position,
-                    collection=record.name,
-                )
-                for chunk in chunks
-            ],
-        )
+        async with components.database.reading() as session:
+            texts = await DocumentRepository(session).texts_of(
+                record.id, missing[start : start + REPAIR_BATCH]
+            )
+        vectors = await embedder.embed_documents(list(texts.values()))
+        await components.vectors.upsert(collection, ids=list(texts), embeddings=vectors)
     report.repaired = True

@@ -1,21 +1,20 @@
 """Index a directory into a collection: exact, incremental, and overlapped.
 
 Three stages run at once so the embedder is the only bottleneck:
-  prepare (worker thread: hash, read, split)  ->  embed (embedder's thread)  ->  write (Chroma + DB)
+  prepare (worker thread: hash, read, split)  ->  embed (embedder's thread)  ->  write
 
-Write order per file keeps the database the system of record and makes a crash converge: stale
-vectors are deleted and new ones upserted under deterministic ids *before* the database commit; a
-crash before the commit leaves the old hash in the database, so the next run redoes the file.
-A job that is stopped (cancelled, shut down) finishes the batch it is writing first.
+The write stage is ingestion.writer.DocumentWriter: one transaction per batch of files, under
+the collection's row lock (vectors, chunk rows and lexical entries agree once it commits; a
+crash before leaves the old rows, so the next run redoes the file). A job that is stopped
+(cancelled, shut down) finishes the batch it is writing first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +22,8 @@ import numpy as np
 
 from memory_api.collections.repository import CollectionRecord
 from memory_api.collections.service import check_model
-from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
-from memory_api.documents.metadata import chunk_metadata
+from memory_api.documents.identity import PATH, path_doc_id, text_hash
 from memory_api.documents.repository import (
     DocumentRepository,
     NewChunk,
@@ -44,9 +42,11 @@ from memory_api.indexing.files import (
     still_listed,
 )
 from memory_api.indexing.progress import JobCancelled, JobProgress, ProgressCallback, Tally
-from memory_api.indexing.splitter import Splitter
 from memory_api.indexing.stages import run_stages, to_the_end
+from memory_api.ingestion.splitter import Splitter
+from memory_api.ingestion.writer import DocumentWriter
 from memory_api.observability.metrics import Metrics
+from memory_api.search.protocols import LexicalIndexAPI
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import VectorStore
 
@@ -61,18 +61,17 @@ def source_key(directory: Path, entry: FileEntry) -> str:
     return (directory / entry.rel_path).as_posix()
 
 
-def chunk_id(collection: str, source_path: str, position: int) -> str:
-    """Deterministic, so re-running an interrupted job overwrites instead of duplicating."""
-    digest = hashlib.sha256(f"{collection}\0{source_path}".encode()).hexdigest()[:32]
-    return f"{digest}-{position}"
-
-
 @dataclass
 class FileWork:
     entry: FileEntry
     document: NewDocument
     stored: StoredDocument | None
-    vectors: np.ndarray | None = None
+
+
+@dataclass
+class Batch:
+    works: list[FileWork]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class IndexingPipeline:
@@ -85,12 +84,12 @@ class IndexingPipeline:
         store: VectorStore,
         settings: Settings,
         metrics: Metrics | None = None,
+        lexical: LexicalIndexAPI | None = None,
     ) -> None:
-        self.metrics = metrics
         self.database = database
         self.embedder = embedder
-        self.store = store
         self.settings = settings
+        self.writer = DocumentWriter(database, embedder, store, lexical, metrics)
         self.read_rules = ReadRules(settings.max_file_bytes, settings.index_allow_hardlinks)
 
     async def run(
@@ -104,11 +103,7 @@ class IndexingPipeline:
         started = time.monotonic()
         await self.embedder.ready()
         check_model(collection, self.embedder)
-        vectors = collection.vector_collection
-        await self.store.ensure_collection(
-            vectors, model=self.embedder.name, dimension=self.embedder.dimension
-        )
-        splitter = self._splitter(collection)
+        splitter = splitter_for(collection, self.settings)
         roots = self.settings.resolved_index_roots
         progress = JobProgress(report)
 
@@ -121,7 +116,7 @@ class IndexingPipeline:
             return found
 
         entries = await asyncio.to_thread(scan)
-        async with self.database.unit_of_work() as session:
+        async with self.database.reading() as session:
             stored = await DocumentRepository(session).under_directory(
                 collection.id, str(directory)
             )
@@ -130,14 +125,14 @@ class IndexingPipeline:
         progress.start(len(entries))
 
         prepared: asyncio.Queue[list[FileWork] | None] = asyncio.Queue(QUEUE_DEPTH)
-        embedded: asyncio.Queue[list[FileWork] | None] = asyncio.Queue(QUEUE_DEPTH)
+        embedded: asyncio.Queue[Batch | None] = asyncio.Queue(QUEUE_DEPTH)
         stale: list[StoredDocument] = []
 
         async def prepare() -> None:
             for start in range(0, len(entries), PREPARE_BATCH_FILES):
                 batch = entries[start : start + PREPARE_BATCH_FILES]
                 works, unchanged, failures = await asyncio.to_thread(
-                    self._prepare, vectors, splitter, batch, keys, stored, force, progress
+                    self._prepare, splitter, batch, keys, stored, force, progress
                 )
                 tally.skipped += unchanged
                 for entry, reason in failures:
@@ -156,16 +151,16 @@ class IndexingPipeline:
                     pending.append(work)
                     chunks += len(work.document.chunks)
                     if chunks >= EMBED_BATCH_CHUNKS:
-                        await embedded.put(await self._embed(pending, progress))
+                        await embedded.put(await self._embed(collection, pending, force, progress))
                         pending, chunks = [], 0
             if pending:
-                await embedded.put(await self._embed(pending, progress))
+                await embedded.put(await self._embed(collection, pending, force, progress))
             await embedded.put(None)
 
         async def write() -> None:
-            while (works := await embedded.get()) is not None:
-                await to_the_end(self._write(collection, works, tally))
-                progress.files_indexed(len(works))  # may stop the job: this batch is written
+            while (batch := await embedded.get()) is not None:
+                await to_the_end(self._write(collection, batch, tally))
+                progress.files_indexed(len(batch.works))  # may stop the job: batch written
 
         def summary() -> dict[str, Any]:
             return {
@@ -185,14 +180,6 @@ class IndexingPipeline:
             cancelled.result = {**summary(), "cancelled": True}
             raise
         return summary()
-
-    def _splitter(self, collection: CollectionRecord) -> Splitter:
-        """The collection's chunking; NULL in the registry means the service's settings."""
-        size = collection.chunk_size or self.settings.chunk_size
-        overlap = self.settings.chunk_overlap
-        if collection.chunk_overlap is not None:
-            overlap = collection.chunk_overlap
-        return Splitter(size, min(overlap, size - 1))
 
     async def _remove(
         self,
@@ -217,12 +204,14 @@ class IndexingPipeline:
         )
         if stale or gone:
             progress.removing(len(stale) + len(gone))
-            tally.chunks_deleted += await self._delete(collection, [*stale, *gone])
+            written = await self.writer.write(
+                collection, [], {}, deleted=[doc.id for doc in (*stale, *gone)]
+            )
+            tally.add(written)
             tally.deleted += len(gone)
 
     def _prepare(
         self,
-        vectors: str,
         splitter: Splitter,
         entries: Sequence[FileEntry],
         keys: dict[FileEntry, str],
@@ -256,17 +245,19 @@ class IndexingPipeline:
                 failures.append((entry, skipped.reason))
                 progress.file_checked(0)
                 continue
-            texts = splitter.split(loaded.text, entry.extension)
             chunks = [
                 NewChunk(
-                    id=chunk_id(vectors, key, position),
                     position=position,
-                    text=text,
-                    text_hash=hashlib.sha256(text.encode()).hexdigest(),
+                    text=piece.text,
+                    index_text=piece.index_text,
+                    text_hash=text_hash(piece.index_text),
+                    layout=piece.layout.as_json() if piece.layout else None,
                 )
-                for position, text in enumerate(texts)
+                for position, piece in enumerate(splitter.split(loaded.text, entry.extension))
             ]
             document = NewDocument(
+                doc_id=path_doc_id(key),
+                source_kind=PATH,
                 source_path=key,
                 extension=entry.extension,
                 content_hash=loaded.content_hash,
@@ -278,68 +269,35 @@ class IndexingPipeline:
             progress.file_checked(len(chunks))
         return works, unchanged, failures
 
-    async def _embed(self, works: list[FileWork], progress: JobProgress) -> list[FileWork]:
-        texts = [chunk.text for work in works for chunk in work.document.chunks]
-        started = time.perf_counter()
-        vectors = await self.embedder.embed_documents(texts, progress.chunks_embedded)
-        if self.metrics is not None:
-            self.metrics.observe_embedding("documents", time.perf_counter() - started)
-        offset = 0
-        for work in works:
-            count = len(work.document.chunks)
-            work.vectors = vectors[offset : offset + count]
-            offset += count
-        return works
+    async def _embed(
+        self,
+        collection: CollectionRecord,
+        works: list[FileWork],
+        force: bool,
+        progress: JobProgress,
+    ) -> Batch:
+        documents = [work.document for work in works]
+        vectors = await self.writer.embed_missing(
+            collection, documents, force=force, on_progress=progress.chunks_embedded
+        )
+        # Chunks whose vector exists already (or repeats one of this batch) cost nothing.
+        chunks = sum(len(document.chunks) for document in documents)
+        progress.chunks_embedded(chunks - len(vectors))
+        return Batch(works, vectors)
 
-    async def _write(
-        self, collection: CollectionRecord, works: list[FileWork], tally: Tally
-    ) -> None:
-        new_ids = {chunk.id for work in works for chunk in work.document.chunks}
-        previous_ids = await self._chunk_ids([w.stored for w in works if w.stored is not None])
-        obsolete = [chunk for chunk in previous_ids if chunk not in new_ids]
-        await self.store.delete(collection.vector_collection, obsolete)
-        with_chunks = [work for work in works if work.document.chunks]
-        if with_chunks:
-            await self.store.upsert(
-                collection.vector_collection,
-                ids=[chunk.id for work in with_chunks for chunk in work.document.chunks],
-                embeddings=np.concatenate(
-                    [work.vectors for work in with_chunks if work.vectors is not None]
-                ),
-                documents=[chunk.text for work in with_chunks for chunk in work.document.chunks],
-                metadatas=[
-                    chunk_metadata(
-                        source=work.document.source_path,
-                        relative_path=work.entry.rel_path,
-                        extension=work.entry.extension,
-                        chunk_index=chunk.position,
-                        collection=collection.name,
-                    )
-                    for work in with_chunks
-                    for chunk in work.document.chunks
-                ],
-            )
-        async with self.database.unit_of_work() as session:
-            await DocumentRepository(session).replace(
-                collection.id, [work.document for work in works], self.embedder.name, utcnow()
-            )
-        tally.indexed += len(works)
-        tally.chunks_written += len(new_ids)
-        if self.metrics is not None:
-            self.metrics.add_chunks(len(new_ids))
-        tally.chunks_deleted += len(obsolete)
+    async def _write(self, collection: CollectionRecord, batch: Batch, tally: Tally) -> None:
+        replaced = [work.stored.id for work in batch.works if work.stored is not None]
+        written = await self.writer.write(
+            collection, [work.document for work in batch.works], batch.vectors, replaced=replaced
+        )
+        tally.add(written)
+        tally.indexed += len(batch.works)
 
-    async def _chunk_ids(self, documents: Sequence[StoredDocument]) -> list[str]:
-        if not documents:
-            return []
-        async with self.database.unit_of_work() as session:
-            return await DocumentRepository(session).chunk_ids([doc.id for doc in documents])
 
-    async def _delete(
-        self, collection: CollectionRecord, documents: Sequence[StoredDocument]
-    ) -> int:
-        ids = await self._chunk_ids(documents)
-        await self.store.delete(collection.vector_collection, ids)
-        async with self.database.unit_of_work() as session:
-            await DocumentRepository(session).delete([doc.id for doc in documents])
-        return len(ids)
+def splitter_for(collection: CollectionRecord, settings: Settings) -> Splitter:
+    """The collection's chunking; NULL in the registry means the service's settings."""
+    size = collection.chunk_size or settings.chunk_size
+    overlap = (
+        settings.chunk_overlap if collection.chunk_overlap is None else collection.chunk_overlap
+    )
+    return Splitter(size, min(overlap, size - 1))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from memory_api.indexing.files import printable
+from memory_api.ingestion.writer import WriteResult
 
 #: ``report(percent, details)``; the worker publishes the latest call at each heartbeat. It
 #: may raise to stop the job (cancellation), so it is only called where stopping is safe.
@@ -96,7 +97,16 @@ class Tally:
     failed: int = 0
     chunks_written: int = 0
     chunks_deleted: int = 0
+    # One vector per distinct chunk text: fewer than the chunks when texts repeat.
+    vectors_written: int = 0
+    vectors_deleted: int = 0
     failed_files: list[dict[str, str]] = field(default_factory=list)
+
+    def add(self, written: WriteResult) -> None:
+        self.chunks_written += written.chunks_written
+        self.chunks_deleted += written.chunks_deleted
+        self.vectors_written += written.vectors_written
+        self.vectors_deleted += written.vectors_deleted
 
     def fail(self, path: str, reason: str) -> None:
         self.failed += 1

@@ -23,7 +23,7 @@ from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
 
-from memory_api.errors import EmbeddingModelMismatch, InvalidFilter, VectorStoreUnavailable
+from memory_api.errors import EmbeddingModelMismatch, VectorStoreUnavailable
 
 logger = logging.getLogger("memory_api.vectorstore")
 T = TypeVar("T")
@@ -46,8 +46,6 @@ class ChromaConfig:
 @dataclass(frozen=True)
 class VectorHit:
     id: str
-    document: str
-    metadata: dict[str, Any]
     distance: float  # cosine distance: similarity = 1 - distance
 
 
@@ -117,7 +115,7 @@ class VectorStore:
     async def _call(self, work: Callable[[], T]) -> T:
         try:
             return await asyncio.to_thread(work)
-        except (EmbeddingModelMismatch, InvalidFilter):
+        except EmbeddingModelMismatch:
             raise
         except Exception as error:
             if _is_connection_error(error):
@@ -189,14 +187,10 @@ class VectorStore:
 
         return await self._call(work)
 
-    async def upsert(
-        self,
-        name: str,
-        ids: Sequence[str],
-        embeddings: np.ndarray,
-        documents: Sequence[str],
-        metadatas: Sequence[dict[str, Any]],
-    ) -> None:
+    async def upsert(self, name: str, ids: Sequence[str], embeddings: np.ndarray) -> None:
+        """Store vectors under ``ids`` (the collection must exist: ``ensure_collection``).
+        Only vectors: the text and metadata of what they stand for are in the database."""
+
         def work() -> None:
             collection = self._collection(name)
             if collection is None:
@@ -204,12 +198,7 @@ class VectorStore:
             step = self._max_batch()
             for start in range(0, len(ids), step):
                 end = start + step
-                collection.upsert(
-                    ids=list(ids[start:end]),
-                    embeddings=embeddings[start:end],
-                    documents=list(documents[start:end]),
-                    metadatas=list(metadatas[start:end]),
-                )
+                collection.upsert(ids=list(ids[start:end]), embeddings=embeddings[start:end])
 
         if ids:
             await self._call(work)
@@ -224,35 +213,51 @@ class VectorStore:
             await self._call(lambda: self._with_collection(name, work, None))
 
     async def query(
-        self, name: str, embedding: np.ndarray, top_k: int, where: dict[str, Any] | None = None
+        self,
+        name: str,
+        embedding: np.ndarray,
+        top_k: int,
+        ids: Sequence[str] | None = None,
     ) -> list[VectorHit]:
-        def work(collection: Collection) -> list[VectorHit]:
+        """The ``top_k`` nearest vectors, among ``ids`` when given."""
+
+        def search(collection: Collection, among: list[str] | None) -> Any:
             try:
-                result = collection.query(
+                return collection.query(
                     query_embeddings=[embedding],
                     n_results=top_k,
-                    where=where,
-                    include=["documents", "metadatas", "distances"],
+                    ids=among,
+                    include=["distances"],
                 )
-            except (InvalidArgumentError, ValueError) as error:
-                if _is_connection_error(error):
+            except ChromaError as error:
+                if among is None or "finding id" not in str(error):
                     raise
-                if _is_dimension_error(error):
-                    raise EmbeddingModelMismatch(
-                        f"Collection '{name}' holds vectors of another dimension than the "
-                        f"configured embedding model's: {error}"
-                    ) from None
-                raise InvalidFilter(f"Invalid filter_metadata: {error}") from None
-            documents = (result["documents"] or [[]])[0]
-            metadatas = (result["metadatas"] or [[]])[0]
+            # An id without a vector (drift, until check --repair): search among the others.
+            existing = collection.get(ids=among, include=[])["ids"]
+            if not existing:
+                return {"ids": [[]], "distances": [[]]}
+            return collection.query(
+                query_embeddings=[embedding], n_results=top_k, ids=existing, include=["distances"]
+            )
+
+        def work(collection: Collection) -> list[VectorHit]:
+            try:
+                result = search(collection, list(ids) if ids is not None else None)
+            except (InvalidArgumentError, ValueError) as error:
+                if _is_connection_error(error) or not _is_dimension_error(error):
+                    raise
+                raise EmbeddingModelMismatch(
+                    f"Collection '{name}' holds vectors of another dimension than the "
+                    f"configured embedding model's: {error}"
+                ) from None
             distances = (result["distances"] or [[]])[0]
             return [
-                VectorHit(id=i, document=d or "", metadata=dict(m or {}), distance=float(x))
-                for i, d, m, x in zip(
-                    result["ids"][0], documents, metadatas, distances, strict=True
-                )
+                VectorHit(id=i, distance=float(x))
+                for i, x in zip(result["ids"][0], distances, strict=True)
             ]
 
+        if ids is not None and not ids:
+            return []
         return await self._call(lambda: self._with_collection(name, work, []))
 
     async def count(self, name: str) -> int:
@@ -270,6 +275,21 @@ class VectorStore:
                 offset += ID_PAGE
 
         return await self._call(lambda: self._with_collection(name, work, set()))
+
+    async def embeddings(self, name: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids`` (those that exist)."""
+
+        def work(collection: Collection) -> dict[str, np.ndarray]:
+            found: dict[str, np.ndarray] = {}
+            step = self._max_batch()
+            for start in range(0, len(ids), step):
+                page = collection.get(ids=list(ids[start : start + step]), include=["embeddings"])
+                vectors = page["embeddings"]
+                if vectors is not None:
+                    found.update(zip(page["ids"], (np.asarray(v) for v in vectors), strict=True))
+            return found
+
+        return await self._call(lambda: self._with_collection(name, work, {}))
 
     async def delete_collection(self, name: str) -> None:
         def work() -> None:

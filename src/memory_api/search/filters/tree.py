@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, TypeAlias
 
 MAX_DEPTH = 4  # levels of $and / $or
-MAX_CONDITIONS = 64  # field conditions in one filter
+MAX_CONDITIONS = 100  # field conditions in one filter
 MAX_VALUES = 1000  # members of all the $in / $nin lists of one filter together
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -116,8 +116,6 @@ class _Parser:
             # "#..." keys are Chroma's own (#document)
             raise ValueError(f"{where}: {key!r} is neither a metadata field nor $and / $or")
         self.conditions += 1
-        if self.conditions > MAX_CONDITIONS:
-            raise ValueError(f"{where}: more than {MAX_CONDITIONS} conditions in one filter")
         return self.condition(key, operand, f"{where}.{key}")
 
     def condition(self, field: str, value: Any, where: str) -> Compare:
@@ -144,10 +142,6 @@ class _Parser:
         if not isinstance(values, list) or not values:
             raise ValueError(f"{where}: expected a non-empty list")
         self.values += len(values)
-        if self.values > MAX_VALUES:
-            raise ValueError(
-                f"{where}: more than {MAX_VALUES} values in the $in / $nin lists of one filter"
-            )
         for kind in (str, bool):
             if all(isinstance(value, kind) for value in values):
                 return tuple(values)
@@ -160,5 +154,18 @@ class _Parser:
 
 
 def parse_filter(value: Any) -> Filter:
-    """The tree of a ``filter_metadata`` object; ValueError names the wrong part."""
-    return _Parser().where(value, "filter_metadata", 0)
+    """The tree of a ``filter_metadata`` object; ValueError names the wrong part. The totals
+    are checked once the whole filter is read, so the message can give them."""
+    parser = _Parser()
+    tree = parser.where(value, "filter_metadata", 0)
+    if parser.conditions > MAX_CONDITIONS:
+        raise ValueError(
+            f"filter_metadata: {parser.conditions} conditions, more than {MAX_CONDITIONS} in "
+            "one filter"
+        )
+    if parser.values > MAX_VALUES:
+        raise ValueError(
+            f"filter_metadata: {parser.values} values, more than {MAX_VALUES} in the $in / "
+            "$nin lists of one filter"
+        )
+    return tree

@@ -1,0 +1,1 @@
+"""Ingestion: any source -> structural split -> embed -> write (vectors + lexical index)."""

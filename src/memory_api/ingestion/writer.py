@@ -1,0 +1,146 @@
+"""Writing documents into a collection: vectors, chunk rows and the lexical index, exactly.
+
+One vector per distinct indexed text per collection (its id is the text's sha256): rows with
+the same text share it, so a file of one repeated paragraph stores one vector, not thousands
+(identical vectors break the vector index's graph: other documents become unfindable).
+
+Embedding happens before, outside any transaction (``embed_missing``). ``write`` then runs in
+one transaction holding the collection's row lock, so writers of one collection commit one at
+a time: it removes the replaced chunks (and their lexical entries), inserts the new ones (and
+theirs), upserts the vectors that no remaining row had and deletes those no row has any more.
+A crash before the commit leaves only vectors without rows, which searches never return (hits
+are mapped to rows) and ``memory-api check --repair`` deletes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.db.columns import utcnow
+from memory_api.db.session import Database
+from memory_api.documents.repository import DocumentRepository, NewDocument
+from memory_api.embeddings.base import Embedder
+from memory_api.observability.metrics import Metrics
+from memory_api.search.protocols import LexicalIndexAPI
+from memory_api.vectorstore.chroma import VectorStore
+
+EmbedProgress = Callable[[int], None]
+
+
+@dataclass
+class WriteResult:
+    documents: int = 0
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    vectors_written: int = 0
+    vectors_deleted: int = 0
+
+
+def distinct_texts(documents: Sequence[NewDocument]) -> dict[str, str]:
+    """Indexed text by hash, once each, in order of appearance."""
+    texts: dict[str, str] = {}
+    for document in documents:
+        for chunk in document.chunks:
+            texts.setdefault(chunk.text_hash, chunk.index_text)
+    return texts
+
+
+class DocumentWriter:
+    def __init__(
+        self,
+        database: Database,
+        embedder: Embedder,
+        vectors: VectorStore,
+        lexical: LexicalIndexAPI | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.database = database
+        self.embedder = embedder
+        self.vectors = vectors
+        self.lexical = lexical
+        self.metrics = metrics
+
+    async def embed(
+        self, texts: dict[str, str], on_progress: EmbedProgress | None = None
+    ) -> dict[str, np.ndarray]:
+        if not texts:
+            return {}
+        started = time.perf_counter()
+        vectors = await self.embedder.embed_documents(list(texts.values()), on_progress)
+        if self.metrics is not None:
+            self.metrics.observe_embedding("documents", time.perf_counter() - started)
+        return dict(zip(texts, vectors, strict=True))
+
+    async def embed_missing(
+        self,
+        collection: CollectionRecord,
+        documents: Sequence[NewDocument],
+        *,
+        force: bool = False,
+        on_progress: EmbedProgress | None = None,
+    ) -> dict[str, np.ndarray]:
+        """Vectors of the texts the collection has no vector for yet (all of them with
+        ``force``), by hash. Identical texts are embedded once."""
+        texts = distinct_texts(documents)
+        if not force and texts:
+            async with self.database.reading() as session:
+                known = await DocumentRepository(session).referenced_hashes(
+                    collection.id, list(texts)
+                )
+            texts = {key: text for key, text in texts.items() if key not in known}
+        return await self.embed(texts, on_progress)
+
+    async def write(
+        self,
+        collection: CollectionRecord,
+        documents: Sequence[NewDocument],
+        embedded: dict[str, np.ndarray],
+        *,
+        replaced: Sequence[int] = (),
+        deleted: Sequence[int] = (),
+    ) -> WriteResult:
+        """Write ``documents`` (new, or replacing the document rows ``replaced``: their old
+        chunks go) and delete the document rows ``deleted``, with ``embedded`` vectors."""
+        result = WriteResult(documents=len(documents))
+        name = collection.vector_collection
+        async with self.database.unit_of_work() as session:
+            await CollectionRepository(session).lock_for_write(collection.id)
+            rows = DocumentRepository(session)
+            removed = await rows.remove_chunks([*replaced, *deleted])
+            if self.lexical is not None and removed:
+                await self.lexical.remove(session, collection.id, removed)
+            await rows.delete_documents(deleted)
+            texts = distinct_texts(documents)
+            existing = await rows.referenced_hashes(collection.id, list(texts))
+            needed = {key: text for key, text in texts.items() if key not in existing}
+            missing = {key: text for key, text in needed.items() if key not in embedded}
+            if missing:  # a row whose vector we counted on went meanwhile: embed it now
+                embedded = {**embedded, **(await self.embed(missing))}
+            upsert = [key for key in texts if key in needed or key in embedded]
+            if upsert:
+                await self.vectors.ensure_collection(
+                    name, model=self.embedder.name, dimension=self.embedder.dimension
+                )
+                stacked = np.stack([embedded[key] for key in upsert])
+                await self.vectors.upsert(name, ids=upsert, embeddings=stacked)
+            ids = await rows.upsert_documents(
+                collection.id, documents, self.embedder.name, utcnow()
+            )
+            written = await rows.insert_chunks(
+                [(ids[doc.doc_id], chunk) for doc in documents for chunk in doc.chunks]
+            )
+            if self.lexical is not None and written:
+                await self.lexical.add(session, collection.id, written)
+            gone = {chunk.text_hash for chunk in removed} - texts.keys()
+            orphans = gone - await rows.referenced_hashes(collection.id, list(gone))
+            await self.vectors.delete(name, sorted(orphans))
+        result.chunks_written, result.chunks_deleted = len(written), len(removed)
+        result.vectors_written, result.vectors_deleted = len(upsert), len(orphans)
+        if self.metrics is not None:
+            self.metrics.add_chunks(len(written))
+        return result

@@ -1,0 +1,207 @@
+"""``/rag_query``: semantic, lexical or hybrid search of one collection, results explained."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import ColumnElement
+
+from memory_api.auth.principal import PrincipalDep
+from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.collections.service import CollectionService
+from memory_api.components import Components, ComponentsDep
+from memory_api.documents.repository import ChunkView, DocumentRepository
+from memory_api.search import fusion
+from memory_api.search.fields import field_map
+from memory_api.search.filters import to_sql
+from memory_api.search.protocols import LexicalMatch
+from memory_api.search.results import Merged, merge
+from memory_api.search.schemas import (
+    Mode,
+    RAGQueryRequest,
+    RAGQueryResponse,
+    RAGQueryResult,
+    Scores,
+)
+from memory_api.search.semantic import semantic_candidates
+
+
+@dataclass
+class Ranked:
+    """Both lists and their fusion, by chunk key."""
+
+    order: list[tuple[int, float]]  # (chunk key, fused score), best first
+    semantic: dict[int, tuple[float, int]]  # chunk key -> (cosine, rank)
+    lexical: dict[int, tuple[float, int]]  # chunk key -> (bm25, rank)
+    matched: dict[int, tuple[str, ...]]
+
+
+class SearchService:
+    def __init__(self, components: Components, tenant: str) -> None:
+        self.components = components
+        self.tenant = tenant
+
+    async def query(self, request: RAGQueryRequest) -> RAGQueryResponse:
+        started = time.perf_counter()
+        settings = self.components.settings
+        mode: Mode = request.mode or settings.search_mode
+        async with self.components.database.reading() as session:
+            collection = await CollectionService(
+                CollectionRepository(session),
+                self.components.embedder,
+                settings,
+                self.tenant,
+            ).find(request.collection)
+        name = collection.name if collection else request.collection or settings.collection_name
+        results: list[RAGQueryResult] = []
+        if collection is not None:  # None: the default collection, never written to
+            ranked = await self._rank(collection, request, mode)
+            results = await self._results(collection, ranked, request.top_k, mode)
+        elapsed = (time.perf_counter() - started) * 1000
+        return RAGQueryResponse(
+            query=request.query,
+            results=results,
+            execution_time_ms=elapsed,
+            mode=mode,
+            collection=name,
+        )
+
+    def _where(
+        self, collection: CollectionRecord, request: RAGQueryRequest
+    ) -> ColumnElement[bool] | None:
+        if request.filter_metadata is None:
+            return None
+        dialect = self.components.database.dialect
+        return to_sql(request.filter_metadata, field_map(dialect, collection.name))
+
+    async def _semantic(
+        self, collection: CollectionRecord, request: RAGQueryRequest, limit: int
+    ) -> list[tuple[int, float]]:
+        components = self.components
+        started = time.perf_counter()
+        embedding = await components.embedder.embed_query(request.query)
+        components.metrics.observe_embedding("query", time.perf_counter() - started)
+        candidates = await semantic_candidates(
+            components.database,
+            components.vectors,
+            collection,
+            embedding,
+            limit,
+            self._where(collection, request),
+        )
+        return [(candidate.chunk_id, candidate.score) for candidate in candidates]
+
+    async def _lexical(
+        self, collection: CollectionRecord, request: RAGQueryRequest, limit: int
+    ) -> list[LexicalMatch]:
+        lexical = self.components.lexical
+        if lexical is None:
+            return []
+        async with self.components.database.reading() as session:
+            return list(
+                await lexical.search(
+                    session, collection.id, request.query, limit, self._where(collection, request)
+                )
+            )
+
+    async def _rank(
+        self, collection: CollectionRecord, request: RAGQueryRequest, mode: Mode
+    ) -> Ranked:
+        settings = self.components.settings
+        limit = max(settings.search_candidates, request.top_k)
+        semantic: list[tuple[int, float]] = []
+        lexical: list[LexicalMatch] = []
+        if mode == "semantic":
+            semantic = await self._semantic(collection, request, limit)
+        elif mode == "lexical":
+            lexical = await self._lexical(collection, request, limit)
+        else:  # both at once: the lexical query runs while the query is embedded
+            semantic, lexical = await asyncio.gather(
+                self._semantic(collection, request, limit),
+                self._lexical(collection, request, limit),
+            )
+        lexical_list = [(match.chunk_id, match.score) for match in lexical]
+        options = request.fusion
+        method = (options.method if options else None) or settings.fusion_method
+        weight = settings.fusion_semantic_weight
+        if options is not None and options.semantic_weight is not None:
+            weight = options.semantic_weight
+        if mode == "semantic":
+            order = semantic
+        elif mode == "lexical":
+            top = lexical_list[0][1] if lexical_list else 1.0
+            order = [(key, score / top) for key, score in lexical_list]
+        elif method == "rrf":
+            k = (options.rrf_k if options else None) or settings.fusion_rrf_k
+            order = fusion.rrf(semantic, lexical_list, weight, k)
+        else:
+            order = fusion.convex(semantic, lexical_list, weight)
+        return Ranked(
+            order=order,
+            semantic={key: (score, rank) for rank, (key, score) in enumerate(semantic, 1)},
+            lexical={key: (score, rank) for rank, (key, score) in enumerate(lexical_list, 1)},
+            matched={match.chunk_id: match.matched for match in lexical},
+        )
+
+    async def _results(
+        self, collection: CollectionRecord, ranked: Ranked, top_k: int, mode: Mode
+    ) -> list[RAGQueryResult]:
+        best = ranked.order[:top_k]
+        async with self.components.database.reading() as session:
+            views = await DocumentRepository(session).views([key for key, _ in best])
+        fused = dict(best)
+        merged = merge([views[key] for key, _ in best if key in views])
+        return [self._result(collection, item, ranked, fused, mode) for item in merged]
+
+    def _result(
+        self,
+        collection: CollectionRecord,
+        item: Merged,
+        ranked: Ranked,
+        fused: dict[int, float],
+        mode: Mode,
+    ) -> RAGQueryResult:
+        key = item.best.id
+        semantic, lexical = ranked.semantic.get(key), ranked.lexical.get(key)
+        scores = Scores(
+            semantic=semantic[0] if semantic else None,
+            semantic_rank=semantic[1] if semantic else None,
+            lexical=lexical[0] if lexical else None,
+            lexical_rank=lexical[1] if lexical else None,
+            fused=fused[key],
+        )
+        matched = list(
+            dict.fromkeys(
+                term for chunk in item.chunk_ids for term in ranked.matched.get(chunk, ())
+            )
+        )
+        return RAGQueryResult(
+            content=item.content,
+            metadata=result_metadata(item.best, collection.name),
+            similarity_score=fused[key],
+            scores=scores,
+            doc_id=item.best.doc_id,
+            matched_terms=matched,
+        )
+
+
+def result_metadata(view: ChunkView, collection: str) -> dict[str, object]:
+    """The seed's keys in their documented order, then the document's own metadata by key."""
+    metadata: dict[str, object] = {"source": view.source_path or view.doc_id}
+    if "relative_path" in view.metadata:
+        metadata["relative_path"] = view.metadata["relative_path"]
+    metadata.update(extension=view.extension, chunk_index=view.position, collection=collection)
+    for key in sorted(view.metadata.keys() - metadata.keys()):
+        metadata[key] = view.metadata[key]
+    return metadata
+
+
+async def get_search_service(components: ComponentsDep, principal: PrincipalDep) -> SearchService:
+    return SearchService(components, principal.tenant)
+
+
+SearchServiceDep = Annotated[SearchService, Depends(get_search_service)]
