@@ -5,7 +5,8 @@ covers. A hit whose blocks overlap or touch those of a better-ranked result of t
 document extends that result (which keeps its rank) instead of repeating the shared turns, so a
 client's context budget is not spent twice on the same text (bench.retrieval_quality).
 Pieces without that structure are never merged. A request for ``top_k`` results merges the
-first ``top_k`` hits, so it returns ``top_k`` results or fewer.
+first ``top_k`` hits, so it returns ``top_k`` results or fewer; with a character budget, hits
+are taken until the content reaches it.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ def _new(view: ChunkView) -> Merged:
     return merged
 
 
-def merge(ranked: Sequence[ChunkView]) -> list[Merged]:
-    """Results from chunks in rank order (at most one per chunk, fewer when hits merge)."""
+def merge(ranked: Sequence[ChunkView], max_chars: int | None = None) -> list[Merged]:
+    """Results from chunks in rank order (at most one per chunk, fewer when hits merge); with
+    ``max_chars``, hits stop once the results' content reaches it (the last hit included)."""
     results: list[Merged] = []
     for view in ranked:
+        if max_chars is not None and sum(len(r.content) for r in results) >= max_chars:
+            break
         touching = [result for result in results if result.touches(view)]
         if not touching:
             results.append(_new(view))

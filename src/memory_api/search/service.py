@@ -60,7 +60,7 @@ class SearchService:
         results: list[RAGQueryResult] = []
         if collection is not None:  # None: the default collection, never written to
             ranked = await self._rank(collection, request, mode)
-            results = await self._results(collection, ranked, request.top_k, mode)
+            results = await self._results(collection, ranked, request, mode)
         elapsed = (time.perf_counter() - started) * 1000
         return RAGQueryResponse(
             query=request.query,
@@ -148,13 +148,13 @@ class SearchService:
         )
 
     async def _results(
-        self, collection: CollectionRecord, ranked: Ranked, top_k: int, mode: Mode
+        self, collection: CollectionRecord, ranked: Ranked, request: RAGQueryRequest, mode: Mode
     ) -> list[RAGQueryResult]:
-        best = ranked.order[:top_k]
+        best = ranked.order[: request.top_k]
         async with self.components.database.reading() as session:
             views = await DocumentRepository(session).views([key for key, _ in best])
         fused = dict(best)
-        merged = merge([views[key] for key, _ in best if key in views])
+        merged = merge([views[key] for key, _ in best if key in views], request.max_chars)
         return [self._result(collection, item, ranked, fused, mode) for item in merged]
 
     def _result(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -20,3 +21,17 @@ async def wait_for_job(
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"job still {body['status']} after {limit_seconds}s: {body}")
         await asyncio.sleep(0.1)
+
+
+def wait_for_job_sync(
+    client: httpx.Client, status_url: str, limit_seconds: float = 180
+) -> dict[str, Any]:
+    """``wait_for_job`` for a blocking client (benchmarks, subprocess tests)."""
+    deadline = time.monotonic() + limit_seconds
+    while True:
+        body: dict[str, Any] = client.get(status_url).json()
+        if body["status"] in {"completed", "failed"}:
+            return body
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job still {body['status']} after {limit_seconds}s: {body}")
+        time.sleep(0.2)
