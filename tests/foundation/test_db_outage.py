@@ -63,14 +63,18 @@ async def test_postgres_outage_gives_503_then_recovers(
                 assert response.headers["retry-after"]
             health = await client.get("/health")
             assert health.status_code == 503
+            assert health.headers["retry-after"] == "5"  # README: 503 with Retry-After
             body = health.json()
             assert body["status"] == "unavailable"
             assert body["services"]["database"]["status"] == "unavailable"
-            assert (await client.get("/readyz")).status_code == 503
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.headers["retry-after"] == "5"
             assert (await client.get("/livez")).status_code == 200
 
             await proxy.restore()
             await _eventually(lambda: client.get("/readyz"), 200)
+            assert "retry-after" not in (await client.get("/readyz")).headers
             await _eventually(lambda: client.post("/state/o", json={"state_data": {"n": 3}}), 201)
             assert (await client.get("/state/o")).json()["state_data"] == {"n": 3}
 

@@ -25,6 +25,7 @@ async def test_missing_model_is_reported_not_fatal(lt_settings: Settings, tmp_pa
     ):
         health = await client.get("/health")
         assert health.status_code == 503
+        assert health.headers["retry-after"] == "5"  # README: 503 with Retry-After
         embedding = health.json()["services"]["embedding_model"]
         assert embedding["status"] == "unavailable"
         assert "no-model" in embedding["detail"]

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from memory_api.components import ComponentsDep
 from memory_api.health.schemas import HealthResponse
 from memory_api.health.service import HealthCheck, check_all
+from memory_api.http.handlers import RETRY_AFTER
 from memory_api.http.routing import JSONRoute
 
 router = APIRouter(tags=["operations"], route_class=JSONRoute)
@@ -42,4 +43,6 @@ async def _report(checks: dict[str, HealthCheck]) -> JSONResponse:
     services = await check_all(checks)
     healthy = all(service.status == "ok" for service in services.values())
     body = HealthResponse(status="ok" if healthy else "unavailable", services=services)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if healthy else 503)
+    if healthy:
+        return JSONResponse(body.model_dump(mode="json"))
+    return JSONResponse(body.model_dump(mode="json"), status_code=503, headers=RETRY_AFTER)

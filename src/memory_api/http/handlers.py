@@ -16,11 +16,14 @@ from memory_api.errors import MemoryAPIError, Unavailable
 from memory_api.http.validation import validation_error
 
 logger = logging.getLogger("memory_api")
+# Sent with every 503 (a domain error, or /health and /readyz finding a dependency down):
+# dependencies come back by themselves, so clients are told when to try again.
+RETRY_AFTER = {"Retry-After": "5"}
 
 
 async def _domain_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, MemoryAPIError)
-    headers = {"Retry-After": "5"} if isinstance(error, Unavailable) else None
+    headers = RETRY_AFTER if isinstance(error, Unavailable) else None
     if error.status_code >= 500:
         logger.warning(
             "%s %s -> %d: %s", request.method, request.url.path, error.status_code, error.detail
