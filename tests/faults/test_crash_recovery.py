@@ -27,6 +27,7 @@ def wait_status(server: ServerProcess, task_id: str, until: set[str], seconds: f
         time.sleep(0.2)
 
 
+@pytest.mark.timeout(900)  # two jobs (240 s deadline each), restarts, then `check`
 def test_kill_during_indexing_then_restart_converges(
     server_factory: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:

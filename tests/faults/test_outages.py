@@ -58,6 +58,7 @@ async def test_postgres_unreachable_then_back(
 
 
 @pytest.mark.chroma_server  # starts its own
+@pytest.mark.timeout(600)  # two servers to start, a job to run and fail, recovery
 async def test_chroma_server_down_then_back(
     server_factory: Callable[..., ServerProcess], postgres_url: str, tmp_path: Path
 ) -> None:
@@ -76,7 +77,10 @@ async def test_chroma_server_down_then_back(
         async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
             started = await client.post("/index_files", json={"directory": str(docs)})
             status_url = started.json()["status_url"]
-            while (await client.get(status_url)).json()["status"] != "in_progress":
+            deadline = time.monotonic() + 120
+            while (job := (await client.get(status_url)).json())["status"] != "in_progress":
+                assert job["status"] == "pending", job  # it must be running when Chroma stops
+                assert time.monotonic() < deadline, job
                 await asyncio.sleep(0.1)
             await asyncio.to_thread(chroma.stop)
 

@@ -138,7 +138,9 @@ def test_a_client_within_the_deadlines_is_served(server: ServerProcess) -> None:
             time.sleep(TIMEOUT / 2)
             sock.sendall(body[5:])
             raw = b""
+            deadline = time.monotonic() + 30
             while b'"session_id":"prompt"}' not in raw:
+                assert time.monotonic() < deadline, raw
                 chunk = sock.recv(65536)
                 assert chunk, raw
                 raw += chunk

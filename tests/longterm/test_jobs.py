@@ -101,10 +101,13 @@ async def test_requests_are_served_while_a_job_embeds(
         (docs / f"doc{i}.txt").write_text(f"Document {i}. " + "lorem ipsum dolor sit amet " * 150)
     response = await lt_client.post("/index_files", json={"directory": str(docs)})
     status_url = response.json()["status_url"]
+    deadline = asyncio.get_running_loop().time() + 120
     while (await lt_client.get(status_url)).json()["status"] == "pending":
+        assert asyncio.get_running_loop().time() < deadline, "the job never started"
         await asyncio.sleep(0.05)
     served = 0
     while (await lt_client.get(status_url)).json()["status"] == "in_progress":
+        assert asyncio.get_running_loop().time() < deadline, "the job never ended"
         assert (
             await lt_client.post("/state/x", json={"state_data": {"n": served}})
         ).status_code == 201

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from memory_api.auth.keys import DEFAULT_TENANT
@@ -68,6 +69,7 @@ async def test_reported_steps_follow_each_file_and_each_embedding_run(
     assert percents == sorted(percents) and 0 < percents[-1] <= 99
 
 
+@pytest.mark.timeout(600)  # its own deadline is 300 s
 async def test_progress_seen_over_http_changes_at_least_every_two_seconds(
     lt_client: httpx.AsyncClient, docs: Path
 ) -> None:
