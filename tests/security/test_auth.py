@@ -1,14 +1,18 @@
-"""API keys: every route but /livez needs one; constant-time check; OpenAPI declares it."""
+"""API keys: every route but /livez needs one (all walked, hidden ones too); OpenAPI declares it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Match, Route
 
+from memory_api.http.routing import SlashedConvertor
 from memory_api.settings import Settings
 from memory_api.testing.server import ServerProcess
 
@@ -20,28 +24,75 @@ def settings_overrides() -> dict[str, Any]:
     return {"api_keys": ",".join(KEYS)}
 
 
+# (method, path template) of the operations anyone may call; every other one needs a key.
+PUBLIC = {("GET", "/livez")}
+BAD_CREDENTIALS: list[dict[str, str]] = [
+    {},
+    {"Authorization": "Bearer wrong"},
+    {"X-API-Key": "wrong"},
+    {"Authorization": f"Basic {KEYS[0]}"},
+    {"Authorization": "Bearer "},
+]
+
+
+def _leaf_routes(routes: list[BaseRoute]) -> Iterator[Route]:
+    """Every route of the app, those of included routers and hidden ones too."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            assert route.include_context.prefix == "", "walk prefixed routers too"  # type: ignore[attr-defined]
+            yield from _leaf_routes(inner.routes)
+        else:
+            assert isinstance(route, Route), f"walk {type(route).__name__} too"
+            yield route
+
+
+def walk(app: FastAPI) -> list[tuple[str, str, str]]:
+    """(method, template, a concrete path that this route serves) of every operation."""
+    found = []
+    for route in _leaf_routes(app.router.routes):
+        values = {
+            name: "a/b" if isinstance(convertor, SlashedConvertor) else "x"
+            for name, convertor in route.param_convertors.items()
+        }
+        path = route.url_path_for(route.name, **values)
+        for method in sorted(route.methods or ()):
+            scope = {"type": "http", "method": method, "path": path}
+            assert route.matches(scope)[0] == Match.FULL, (method, path, route.path)
+            found.append((method, route.path, path))
+    return found
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_requests_without_a_valid_key_get_401(client: httpx.AsyncClient) -> None:
-    for headers in (
-        {},
-        {"Authorization": "Bearer wrong"},
-        {"X-API-Key": "wrong"},
-        {"Authorization": f"Basic {KEYS[0]}"},
-        {"Authorization": "Bearer "},
-    ):
-        for method, path in (
-            ("GET", "/sessions"),
-            ("GET", "/state/a"),
-            ("GET", "/health"),
-            ("POST", "/rag_query"),
-            ("GET", "/rag_stats"),
-            ("GET", "/openapi.json"),
-            ("GET", "/nope"),
-        ):
+async def test_every_route_needs_a_key_but_the_public_ones(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    operations = walk(app)
+    # The walk covers the documented API and the hidden routes beside it.
+    document = (await client.get("/openapi.json", headers={"X-API-Key": KEYS[0]})).json()
+    documented = {(m.upper(), p) for p, item in document["paths"].items() for m in item}
+    walked = {(method, template) for method, template, _ in operations}
+    assert documented <= walked, documented - walked
+    assert {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/state/{session_id:slashed}")} <= (
+        walked - documented
+    )
+    assert walked >= PUBLIC
+    # An unknown path is refused before anyone can learn that it does not exist.
+    operations += [(method, "(none)", "/nope") for method in ("GET", "POST", "DELETE")]
+
+    for method, template, path in operations:
+        public = (method, template) in PUBLIC
+        for headers in BAD_CREDENTIALS:
             response = await client.request(method, path, headers=headers)
-            assert response.status_code == 401, (headers, path)
+            if public:
+                assert response.status_code != 401, (method, path, headers)
+                continue
+            assert response.status_code == 401, (method, path, headers, response.text)
             assert response.headers["www-authenticate"].startswith("Bearer")
-            assert response.json() == {"detail": "Missing or invalid API key"}
+            if method != "HEAD":  # an answer to HEAD has no body
+                assert response.json() == {"detail": "Missing or invalid API key"}
+        allowed = await client.request(method, path, headers={"X-API-Key": KEYS[1]})
+        assert allowed.status_code != 401, (method, path, allowed.text)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
