@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -109,27 +110,60 @@ async def test_chroma_server_down_then_back(
         chroma.stop()
 
 
+@dataclass(frozen=True)
+class Operation:
+    client: int
+    step: int
+    kind: str  # "write" or "delete"
+    started: float
+    ended: float
+    status: int
+
+
 async def test_concurrent_writers_and_deletes(
     server_factory: Callable[..., ServerProcess], postgres_url: str
 ) -> None:
+    """Clients write and delete one session at once, each several times in a row. Every answer
+    is one the contract allows, and what is left is what the last operation left: the write of
+    the final state did not end before any other operation began (the order of operations that
+    do not overlap in time is kept), and if nothing is left a delete came after every write."""
     server = server_factory(MEMORY_API_DATABASE_URL=postgres_url)
     await asyncio.to_thread(server.start)
-    written = set()
+    operations: list[Operation] = []
     limits = httpx.Limits(max_connections=100)
     async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as client:
 
-        async def writer(i: int) -> int:
-            if i % 5 == 0:
-                return (await client.delete("/state/contended")).status_code
-            written.add(i)
-            response = await client.post("/state/contended", json={"state_data": {"writer": i}})
-            return response.status_code
+        async def run(number: int) -> None:
+            for step in range(8):
+                started = time.monotonic()
+                if (number + step) % 5 == 0:
+                    kind, response = "delete", await client.delete("/state/contended")
+                else:
+                    body = {"state_data": {"client": number, "step": step}}
+                    kind, response = "write", await client.post("/state/contended", json=body)
+                ended = time.monotonic()
+                operations.append(
+                    Operation(number, step, kind, started, ended, response.status_code)
+                )
 
-        statuses = await asyncio.gather(*(writer(i) for i in range(100)))
-        assert all(status < 500 for status in statuses), statuses
-        assert set(statuses) <= {201, 204, 404}
+        await asyncio.gather(*(run(number) for number in range(25)))
         final = await client.get("/state/contended")
-        assert final.status_code in {200, 404}
-        if final.status_code == 200:
-            assert final.json()["state_data"]["writer"] in written
     server.stop()
+
+    writes = [op for op in operations if op.kind == "write"]
+    deletes = [op for op in operations if op.kind == "delete"]
+    assert len(writes) == 160 and len(deletes) == 40
+    assert {op.status for op in writes} == {201}, [op for op in writes if op.status != 201]
+    assert {op.status for op in deletes} <= {204, 404}, deletes
+    if final.status_code == 200:
+        left = final.json()["state_data"]
+        matching = [op for op in writes if {"client": op.client, "step": op.step} == left]
+        assert len(matching) == 1, f"{left} is no acknowledged write"
+        last = matching[0]
+        after = [op for op in operations if op.started > last.ended]
+        assert after == [], f"{left} was written before {after[0]} began, and is still there"
+    else:
+        assert final.status_code == 404, final.text
+        last_delete = max(op.ended for op in deletes)
+        after = [op for op in writes if op.started > last_delete]
+        assert after == [], f"{after[0]} began after every delete, and was lost"
