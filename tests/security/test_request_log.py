@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from memory_api.http.request_log import RequestIdFilter
 from memory_api.testing.server import ServerProcess
 
 
@@ -42,22 +41,30 @@ async def test_request_id_round_trip_and_log_line(
 
 @pytest.fixture
 def settings_overrides(tmp_path: Path) -> dict[str, object]:
-    return {"embedding_model_dir": tmp_path / "no-model"}  # so /rag_query fails with 503
+    return {"embedding_model_dir": tmp_path / "no-model"}  # nothing to load
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_errors_are_logged_with_the_request_id(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="memory_api")
-    caplog.handler.addFilter(RequestIdFilter())
-    response = await client.post(
-        "/rag_query", json={"query": "x"}, headers={"X-Request-ID": "err-42"}
-    )
-    assert response.status_code == 503
-    errors = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "memory_api"]
-    assert errors, "the 503 was not logged"
-    assert all(getattr(r, "request_id", None) == "err-42" for r in errors)
+def test_served_error_lines_carry_the_request_id(tmp_path: Path) -> None:
+    """``memory-api serve``'s own logging configuration (no filter installed by the test): a
+    warning logged while a request is handled names its request id; one logged outside any
+    request shows "-"."""
+    env = ServerProcess.base_env(
+        tmp_path, MEMORY_API_EMBEDDING_MODEL_DIR=str(tmp_path / "no-model")
+    )  # so /rag_query fails with 503, which is logged as a warning
+    log = tmp_path / "server.log"
+    with ServerProcess(env, log) as server:
+        response = httpx.post(
+            server.url + "/rag_query", json={"query": "x"}, headers={"X-Request-ID": "err-42"}
+        )
+        assert response.status_code == 503
+    lines = log.read_text().splitlines()
+    errors = [line for line in lines if "POST /rag_query -> 503" in line]
+    assert len(errors) == 1, lines
+    assert " WARNING memory_api [err-42] POST /rag_query -> 503: " in errors[0], errors[0]
+    # Start-up happens outside any request: its error about the model has no request id.
+    startup = [line for line in lines if "no-model" in line and line not in errors]
+    assert startup, lines
+    assert all(" [-] " in line for line in startup), startup
 
 
 def test_served_access_line_carries_the_request_id_once(tmp_path: Path) -> None:
