@@ -15,6 +15,7 @@ from memory_api.errors import EmbeddingModelMismatch, VectorStoreUnavailable
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.tcp_proxy import TcpProxy
+from memory_api.vectorstore import chroma
 from memory_api.vectorstore.chroma import VectorStore
 
 DIM = 8
@@ -81,16 +82,20 @@ async def test_missing_or_empty_collection(store: VectorStore, name: str) -> Non
     assert await store.collection_info(name) == {"embedding_model": "m", "embedding_dimension": DIM}
 
 
-async def test_batches_deletes_and_paging(store_settings: Settings, name: str) -> None:
+async def test_batches_deletes_and_paging(
+    store_settings: Settings, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = VectorStore.from_config(chroma_config(store_settings))
     store._batch_size = 7  # force several batches per call
+    monkeypatch.setattr(chroma, "ID_PAGE", 10)  # and several pages of ids
     await store.ensure_collection(name, model="m", dimension=DIM)
     ids = [f"v{i}" for i in range(50)]
     vectors = np.random.default_rng(1).standard_normal((50, DIM)).astype(np.float32)
     await store.upsert(name, ids, vectors)
     assert await store.count(name) == 50
+    assert await store.ids(name) == set(ids)  # five full pages, then an empty one
     await store.delete(name, [*ids[:23], "never-existed"])
-    assert await store.ids(name) == set(ids[23:])
+    assert await store.ids(name) == set(ids[23:])  # 10 + 10 + 7
     assert await store.count(name) == 27
 
 
