@@ -10,7 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, select
 
+from memory_api.indexing.models import IndexJob
 from memory_api.testing.corpus import write_corpus
 from memory_api.testing.server import ServerProcess, cli_path
 
@@ -25,6 +27,19 @@ def wait_status(server: ServerProcess, task_id: str, until: set[str], seconds: f
             return body
         assert time.monotonic() < deadline, f"job stuck: {body}"
         time.sleep(0.2)
+
+
+def job_row(server: ServerProcess, task_id: str) -> tuple[str, int]:
+    """(status, attempts) of the job's row, read from the server's SQLite file."""
+    engine = create_engine(f"sqlite:///{Path(server.env['MEMORY_API_DATA_DIR']) / 'memory.db'}")
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                select(IndexJob.status, IndexJob.attempts).where(IndexJob.id == task_id)
+            ).one()
+    finally:
+        engine.dispose()
+    return row.status, row.attempts
 
 
 @pytest.mark.timeout(900)  # two jobs (240 s deadline each), restarts, then `check`
@@ -42,15 +57,22 @@ def test_kill_during_indexing_then_restart_converges(
         assert time.monotonic() < deadline, "nothing was indexed before the kill"
         time.sleep(0.1)
     server.kill()  # SIGKILL mid-job: no shutdown hook runs
+    # The job was running when the process died, in its first attempt.
+    assert job_row(server, task_id) == ("in_progress", 1)
 
     server.start()
     final = wait_status(server, task_id, {"completed", "failed"})
-    assert final["status"] == "completed" or final["details"].startswith("Failed"), final
+    # Taken up again once its lease expired, and finished by that second attempt.
+    assert final["status"] == "completed", final
+    assert final["result"]["files_seen"] == 40 and final["result"]["failed"] == 0, final
+    assert job_row(server, task_id) == ("completed", 2)
 
     again = httpx.post(f"{server.url}/index_files", json={"directory": str(docs)}, timeout=30)
     converged = wait_status(server, again.json()["task_id"], {"completed", "failed"})
     assert converged["status"] == "completed", converged
-    assert converged["result"]["failed"] == 0
+    # The recovered job left every file indexed: the next run finds all 40 unchanged.
+    assert converged["result"]["failed"] == 0, converged["result"]
+    assert (converged["result"]["indexed"], converged["result"]["skipped"]) == (0, 40)
     stats = httpx.get(f"{server.url}/rag_stats", timeout=10).json()
     assert stats["documents"] == 40
     assert stats["chunks"] == stats["vectors"]
