@@ -63,7 +63,7 @@ async def _index_then_drift(settings: Settings, docs: Path) -> int:
         orphan = hashlib.sha256(b"a text no chunk row holds").hexdigest()
         assert orphan not in indexed
         embedding = np.ones((1, components.embedder.dimension), dtype=np.float32)
-        await components.vectors.upsert(vectors, [orphan], embedding, ["stray"], [{"k": "v"}])
+        await components.vectors.upsert(vectors, [orphan], embedding)
         assert await components.vectors.ids(vectors) == {orphan, *indexed[1:]}
     return len(indexed)
 

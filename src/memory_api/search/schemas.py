@@ -51,10 +51,8 @@ class RAGQueryRequest(StrictRequest):
         None, description="The collection to search (default: the default collection)."
     )
     fusion: FusionOptions | None = None
-    max_chars: JSONInteger | None = Field(
+    max_chars: Annotated[JSONInteger, Field(ge=1, le=1_000_000)] | None = Field(
         None,
-        ge=1,
-        le=1_000_000,
         description="A context budget: hits are taken in rank order (at most top_k) until the "
         "returned content reaches this many characters, the last one included.",
     )
