@@ -93,6 +93,7 @@ async def test_check_exits_1_on_drift_and_repair_fixes_it(
         "collection": lt_settings.collection_name,
         "consistent": False,
         "chunks": chunks,
+        "texts": chunks,  # every note is one distinct text
         "vectors": chunks,  # one deleted, one orphan added
         "vectors_without_chunk": 1,
         "chunks_without_vector": 1,
@@ -111,6 +112,7 @@ async def test_check_exits_1_on_drift_and_repair_fixes_it(
         "collection": lt_settings.collection_name,
         "consistent": True,
         "chunks": chunks,
+        "texts": chunks,
         "vectors": chunks,
         "vectors_without_chunk": 0,
         "chunks_without_vector": 0,

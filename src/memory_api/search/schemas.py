@@ -51,7 +51,9 @@ class RAGQueryRequest(StrictRequest):
         None, description="The collection to search (default: the default collection)."
     )
     fusion: FusionOptions | None = None
-    max_chars: Annotated[JSONInteger, Field(ge=1, le=1_000_000)] | None = Field(
+    max_chars: (
+        Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_integral_float_to_int)] | None
+    ) = Field(
         None,
         description="A context budget: hits are taken in rank order (at most top_k) until the "
         "returned content reaches this many characters, the last one included.",
