@@ -70,29 +70,29 @@ async def test_reported_steps_follow_each_file_and_each_embedding_run(
 
 
 @pytest.mark.timeout(600)  # its own deadline is 300 s
-async def test_progress_seen_over_http_changes_at_least_every_two_seconds(
+async def test_progress_seen_over_http_moves_within_a_file(
     lt_client: httpx.AsyncClient, docs: Path
 ) -> None:
-    """A job of several seconds, sampled as a client does: (progress, details) never stands
-    still for long while it runs. Big files made this fail: a file's chunks were embedded in
-    one call and progress moved per file."""
+    """A job of several seconds, sampled as a client does: the status moves while one file's
+    chunks are embedded, not only between files. Big files made this fail: a file's chunks were
+    embedded in one call and progress moved per file (0, 50, 100, 150 chunks embedded). No
+    timing is asserted: how often it moves depends on the machine's load, the steps do not."""
     _write_files(docs, files=3, paragraphs=50)
     response = await lt_client.post("/index_files", json={"directory": str(docs)})
     status_url = response.json()["status_url"]
     deadline = time.monotonic() + 300
-    changes: list[float] = []
-    seen: tuple[int, str] | None = None
+    seen: list[tuple[int, str]] = []
     job: dict[str, Any] = {}
     while time.monotonic() < deadline:
         job = (await lt_client.get(status_url)).json()
         if job["status"] in {"completed", "failed"}:
             break
-        if job["status"] == "in_progress" and (job["progress"], job["details"]) != seen:
-            seen = (job["progress"], job["details"])
-            changes.append(time.monotonic())
+        state = (job["progress"], job["details"])
+        if job["status"] == "in_progress" and (not seen or seen[-1] != state):
+            seen.append(state)
         await asyncio.sleep(0.1)
     assert job["status"] == "completed", job
     assert job["result"]["chunks_written"] == 150
-    gaps = [b - a for a, b in itertools.pairwise(changes)]
-    assert len(changes) >= 5, changes
-    assert max(gaps) < 2.0, f"max gap {max(gaps):.2f} s: {[round(gap, 2) for gap in gaps]}"
+    assert len(seen) >= 5, seen
+    embedded = {int(match[3]) for _, details in seen if (match := COUNTS.search(details))}
+    assert embedded - {0, 50, 100, 150}, seen  # a count inside a file was reported
