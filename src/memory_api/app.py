@@ -24,7 +24,7 @@ from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.indexing.roots import prepare_index_roots
 from memory_api.indexing.routes import router as indexing_router
 from memory_api.indexing.service import make_job_runner
-from memory_api.indexing.worker import JobWorker
+from memory_api.jobs.worker import JobWorker
 from memory_api.observability.metrics import install_metrics
 from memory_api.observability.routes import router as metrics_router
 from memory_api.search.routes import router as search_router

@@ -21,16 +21,16 @@ from memory_api.db.columns import utcnow
 from memory_api.documents.repository import DocumentRepository
 from memory_api.errors import Conflict, NotFound
 from memory_api.indexing.files import DirectoryNotFound, resolve_directory
-from memory_api.indexing.models import IndexJob
 from memory_api.indexing.pipeline import IndexingPipeline
-from memory_api.indexing.repository import PENDING, JobRepository
 from memory_api.indexing.schemas import (
     IndexFilesRequest,
     IndexJobSummary,
     IndexTaskStatusResponse,
-    JobStatus,
 )
-from memory_api.indexing.worker import JobRunner
+from memory_api.jobs.models import Job
+from memory_api.jobs.repository import JobRepository
+from memory_api.jobs.status import JobStatus
+from memory_api.jobs.worker import JobRunner
 from memory_api.settings import Settings
 
 KIND = "index_directory"
@@ -94,7 +94,7 @@ class IndexingService:
                 "kind": KIND,
                 "collection": collection.name,
                 "collection_id": collection.id,
-                "status": PENDING,
+                "status": JobStatus.PENDING.value,
                 "params": params,
                 "progress": 0,
                 "details": "Waiting for a worker",
@@ -116,7 +116,7 @@ class IndexingService:
         return [
             IndexJobSummary(
                 task_id=job.id,
-                status=job.status,
+                status=JobStatus(job.status),
                 progress=job.progress,
                 details=job.details,
                 collection=job.collection,
@@ -155,7 +155,7 @@ class IndexingService:
             return None
         return IndexTaskStatusResponse(
             task_id=job.id,
-            status=job.status,
+            status=JobStatus(job.status),
             progress=job.progress,
             details=job.details,
             result=job.result,
@@ -165,7 +165,7 @@ class IndexingService:
 def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner:
     """What the worker calls for each claimed job."""
 
-    async def run(job: IndexJob, report: Callable[[int, str], None]) -> dict[str, Any]:
+    async def run(job: Job, report: Callable[[int, str], None]) -> dict[str, Any]:
         params = job.params
         async with pipeline.database.unit_of_work() as session:
             collection = await _job_collection(session, pipeline, settings, job)
@@ -187,7 +187,7 @@ def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner
 
 
 async def _job_collection(
-    session: AsyncSession, pipeline: IndexingPipeline, settings: Settings, job: IndexJob
+    session: AsyncSession, pipeline: IndexingPipeline, settings: Settings, job: Job
 ) -> CollectionRecord:
     """The collection a job works on: by id, or by name for a job queued before the registry
     (creating the default collection if needed). A collection deleted since is a failure."""

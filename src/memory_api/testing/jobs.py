@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from memory_api.jobs.status import FINISHED
+
 
 async def wait_for_job(
     client: httpx.AsyncClient, status_url: str, limit_seconds: float = 180
@@ -16,7 +18,7 @@ async def wait_for_job(
     deadline = asyncio.get_running_loop().time() + limit_seconds
     while True:
         body: dict[str, Any] = (await client.get(status_url)).json()
-        if body["status"] in {"completed", "failed"}:
+        if body["status"] in FINISHED:
             return body
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"job still {body['status']} after {limit_seconds}s: {body}")
@@ -30,7 +32,7 @@ def wait_for_job_sync(
     deadline = time.monotonic() + limit_seconds
     while True:
         body: dict[str, Any] = client.get(status_url).json()
-        if body["status"] in {"completed", "failed"}:
+        if body["status"] in FINISHED:
             return body
         if time.monotonic() > deadline:
             raise TimeoutError(f"job still {body['status']} after {limit_seconds}s: {body}")

@@ -1,4 +1,4 @@
-"""All SQL touching indexing jobs: creation, atomic claiming with a lease, heartbeats,
+"""All SQL touching jobs: creation, atomic claiming with a lease, heartbeats, the end,
 listing and cancellation."""
 
 from __future__ import annotations
@@ -11,18 +11,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from memory_api.indexing.models import (
-    COMPLETED,
-    FAILED,
-    IN_PROGRESS,
-    PENDING,
-    STATUSES,
-    IndexJob,
+from memory_api.jobs.models import Job
+from memory_api.jobs.status import ACTIVE, JobStatus
+
+_jobs: Table = Job.__table__  # type: ignore[assignment]
+
+__all__ = ["Beat", "JobRepository"]
+# Plain strings for the drivers (values bound to SQL), all from the one enum.
+_ACTIVE = [status.value for status in ACTIVE]
+_PENDING, _IN_PROGRESS, _FAILED = (
+    JobStatus.PENDING.value,
+    JobStatus.IN_PROGRESS.value,
+    JobStatus.FAILED.value,
 )
-
-_jobs: Table = IndexJob.__table__  # type: ignore[assignment]
-
-__all__ = ["COMPLETED", "FAILED", "IN_PROGRESS", "PENDING", "STATUSES", "JobRepository"]
 CANCELLED_RESULT: dict[str, Any] = {"cancelled": True}
 
 
@@ -48,35 +49,35 @@ class JobRepository:
         result = await self.session.execute(statement.returning(_jobs.c.id))
         return result.first() is not None
 
-    async def active_with_fingerprint(self, fingerprint: str) -> IndexJob | None:
+    async def active_with_fingerprint(self, fingerprint: str) -> Job | None:
         return await self.session.scalar(
-            select(IndexJob).where(
-                IndexJob.fingerprint == fingerprint, IndexJob.status.in_((PENDING, IN_PROGRESS))
-            )
+            select(Job).where(Job.fingerprint == fingerprint, Job.status.in_(_ACTIVE))
         )
 
-    async def get(self, tenant: str, job_id: str) -> IndexJob | None:
-        job = await self.session.get(IndexJob, job_id, populate_existing=True)
+    async def get(self, tenant: str, job_id: str) -> Job | None:
+        job = await self.session.get(Job, job_id, populate_existing=True)
         return job if job is not None and job.tenant == tenant else None
 
-    async def recent(self, tenant: str, status: str | None, limit: int) -> list[IndexJob]:
+    async def recent(self, tenant: str, status: JobStatus | None, limit: int) -> list[Job]:
         """Newest first."""
         query = (
-            select(IndexJob)
-            .where(IndexJob.tenant == tenant)
-            .order_by(IndexJob.created_at.desc(), IndexJob.id.desc())
+            select(Job).where(Job.tenant == tenant).order_by(Job.created_at.desc(), Job.id.desc())
         )
         if status is not None:
-            query = query.where(IndexJob.status == status)
+            query = query.where(Job.status == status.value)
         return list(await self.session.scalars(query.limit(limit)))
 
     async def cancel_pending(self, tenant: str, job_id: str, now: datetime) -> bool:
         """A job no worker holds ends at once. False if it is not pending (any more)."""
         result = await self.session.execute(
             update(_jobs)
-            .where(_jobs.c.tenant == tenant, _jobs.c.id == job_id, _jobs.c.status == PENDING)
+            .where(
+                _jobs.c.tenant == tenant,
+                _jobs.c.id == job_id,
+                _jobs.c.status == _PENDING,
+            )
             .values(
-                status=FAILED,
+                status=_FAILED,
                 details="Cancelled before it started",
                 result=dict(CANCELLED_RESULT),
                 fingerprint=None,
@@ -92,7 +93,11 @@ class JobRepository:
         The fingerprint goes at once: a new identical request queues a new job."""
         result = await self.session.execute(
             update(_jobs)
-            .where(_jobs.c.tenant == tenant, _jobs.c.id == job_id, _jobs.c.status == IN_PROGRESS)
+            .where(
+                _jobs.c.tenant == tenant,
+                _jobs.c.id == job_id,
+                _jobs.c.status == _IN_PROGRESS,
+            )
             .values(
                 fingerprint=None,
                 cancel_requested_at=func.coalesce(_jobs.c.cancel_requested_at, now),
@@ -109,12 +114,15 @@ class JobRepository:
             .where(
                 _jobs.c.cancel_requested_at.is_not(None),
                 or_(
-                    _jobs.c.status == PENDING,
-                    and_(_jobs.c.status == IN_PROGRESS, _jobs.c.heartbeat_at < now - lease),
+                    _jobs.c.status == _PENDING,
+                    and_(
+                        _jobs.c.status == _IN_PROGRESS,
+                        _jobs.c.heartbeat_at < now - lease,
+                    ),
                 ),
             )
             .values(
-                status=FAILED,
+                status=_FAILED,
                 details="Cancelled",
                 result=dict(CANCELLED_RESULT),
                 fingerprint=None,
@@ -129,12 +137,12 @@ class JobRepository:
         result = await self.session.execute(
             update(_jobs)
             .where(
-                _jobs.c.status == IN_PROGRESS,
+                _jobs.c.status == _IN_PROGRESS,
                 _jobs.c.heartbeat_at < now - lease,
                 _jobs.c.attempts >= max_attempts,
             )
             .values(
-                status=FAILED,
+                status=_FAILED,
                 finished_at=now,
                 details=(
                     f"Abandoned: the process running this job stopped {max_attempts} times "
@@ -145,19 +153,19 @@ class JobRepository:
         )
         return len(result.all())
 
-    async def claim(self, worker_id: str, now: datetime, lease: timedelta) -> IndexJob | None:
+    async def claim(self, worker_id: str, now: datetime, lease: timedelta) -> Job | None:
         """Take the oldest pending job, or one whose lease expired (its process died).
 
         A collection is indexed by one job at a time: a job waits while another job of its
         collection holds a live lease.
         """
-        expired = and_(_jobs.c.status == IN_PROGRESS, _jobs.c.heartbeat_at < now - lease)
+        expired = and_(_jobs.c.status == _IN_PROGRESS, _jobs.c.heartbeat_at < now - lease)
         running = _jobs.alias("running")
         busy_collection = (
             select(running.c.id)
             .where(
                 running.c.collection == _jobs.c.collection,
-                running.c.status == IN_PROGRESS,
+                running.c.status == _IN_PROGRESS,
                 running.c.heartbeat_at >= now - lease,
             )
             .exists()
@@ -165,7 +173,7 @@ class JobRepository:
         candidate = (
             select(_jobs.c.id)
             .where(
-                or_(_jobs.c.status == PENDING, expired),
+                or_(_jobs.c.status == _PENDING, expired),
                 _jobs.c.cancel_requested_at.is_(None),
                 ~busy_collection,
             )
@@ -180,14 +188,14 @@ class JobRepository:
             update(_jobs)
             .where(_jobs.c.id == job_id)
             .values(
-                status=IN_PROGRESS,
+                status=_IN_PROGRESS,
                 worker_id=worker_id,
                 attempts=_jobs.c.attempts + 1,
                 started_at=func.coalesce(_jobs.c.started_at, now),
                 heartbeat_at=now,
             )
         )
-        job = await self.session.get(IndexJob, job_id, populate_existing=True)
+        job = await self.session.get(Job, job_id, populate_existing=True)
         return job
 
     async def heartbeat(
@@ -197,7 +205,9 @@ class JobRepository:
         result = await self.session.execute(
             update(_jobs)
             .where(
-                _jobs.c.id == job_id, _jobs.c.worker_id == worker_id, _jobs.c.status == IN_PROGRESS
+                _jobs.c.id == job_id,
+                _jobs.c.worker_id == worker_id,
+                _jobs.c.status == _IN_PROGRESS,
             )
             .values(progress=progress, details=details, heartbeat_at=now)
             .returning(_jobs.c.cancel_requested_at)
@@ -210,14 +220,14 @@ class JobRepository:
         job_id: str,
         worker_id: str,
         *,
-        status: str,
+        status: JobStatus,
         details: str,
         result: dict[str, Any] | None,
         now: datetime,
     ) -> None:
-        values: dict[str, Any] = {"status": status, "details": details, "result": result}
+        values: dict[str, Any] = {"status": status.value, "details": details, "result": result}
         values["finished_at"] = now
-        if status == COMPLETED:
+        if status is JobStatus.COMPLETED:
             values["progress"] = 100
         await self.session.execute(
             update(_jobs)
@@ -230,10 +240,12 @@ class JobRepository:
         await self.session.execute(
             update(_jobs)
             .where(
-                _jobs.c.id == job_id, _jobs.c.worker_id == worker_id, _jobs.c.status == IN_PROGRESS
+                _jobs.c.id == job_id,
+                _jobs.c.worker_id == worker_id,
+                _jobs.c.status == _IN_PROGRESS,
             )
             .values(
-                status=PENDING,
+                status=_PENDING,
                 worker_id=None,
                 heartbeat_at=None,
                 details="Interrupted; will resume",
@@ -246,6 +258,6 @@ class JobRepository:
         if tenant is not None:
             query = query.where(_jobs.c.tenant == tenant)
         rows = await self.session.execute(query)
-        counts = dict.fromkeys(STATUSES, 0)
+        counts = {status.value: 0 for status in JobStatus}
         counts.update({status: int(count) for status, count in rows})
         return counts

@@ -20,14 +20,15 @@ from typing import Any
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.errors import MemoryAPIError
-from memory_api.indexing.models import IndexJob
-from memory_api.indexing.progress import JobCancelled
-from memory_api.indexing.repository import COMPLETED, FAILED, JobRepository
+from memory_api.jobs.handlers import JobCancelled
+from memory_api.jobs.models import Job
+from memory_api.jobs.repository import JobRepository
+from memory_api.jobs.status import JobStatus
 
 logger = logging.getLogger("memory_api.worker")
 
 MAX_ATTEMPTS = 3
-JobRunner = Callable[[IndexJob, Callable[[int, str], None]], Awaitable[dict[str, Any]]]
+JobRunner = Callable[[Job, Callable[[int, str], None]], Awaitable[dict[str, Any]]]
 
 
 class JobWorker:
@@ -82,7 +83,7 @@ class JobWorker:
                 continue
             await self._execute(job)
 
-    async def _claim(self) -> IndexJob | None:
+    async def _claim(self) -> Job | None:
         async with self.database.unit_of_work() as session:
             jobs = JobRepository(session)
             now = utcnow()
@@ -90,7 +91,7 @@ class JobWorker:
             await jobs.fail_abandoned(now, self.lease, MAX_ATTEMPTS)
             return await jobs.claim(self.worker_id, now, self.lease)
 
-    async def _execute(self, job: IndexJob) -> None:
+    async def _execute(self, job: Job) -> None:
         progress: dict[str, Any] = {"progress": job.progress, "details": "Started"}
 
         def report(value: int, details: str) -> None:
@@ -114,19 +115,19 @@ class JobWorker:
             details = "Cancelled"
             if "indexed" in result:
                 details += f" after indexing {result['indexed']} files; what was written stays"
-            await self._finish(job.id, FAILED, details, result, heartbeat)
+            await self._finish(job.id, JobStatus.FAILED, details, result, heartbeat)
         except MemoryAPIError as error:
-            await self._finish(job.id, FAILED, f"Failed: {error.detail}", None, heartbeat)
+            await self._finish(job.id, JobStatus.FAILED, f"Failed: {error.detail}", None, heartbeat)
         except Exception as error:
             logger.exception("job %s crashed", job.id)
             reason = f"Failed: {type(error).__name__}: {error}"
-            await self._finish(job.id, FAILED, reason, None, heartbeat)
+            await self._finish(job.id, JobStatus.FAILED, reason, None, heartbeat)
         else:
             details = (
                 f"Indexed {result['indexed']} files, skipped {result['skipped']} unchanged, "
                 f"deleted {result['deleted']}, {result['failed']} failed"
             )
-            await self._finish(job.id, COMPLETED, details, result, heartbeat)
+            await self._finish(job.id, JobStatus.COMPLETED, details, result, heartbeat)
 
     async def _heartbeat(self, job_id: str, progress: dict[str, Any]) -> None:
         while True:
@@ -145,7 +146,7 @@ class JobWorker:
     async def _finish(
         self,
         job_id: str,
-        status: str,
+        status: JobStatus,
         details: str,
         result: dict[str, Any] | None,
         heartbeat: asyncio.Task[None],
