@@ -1,4 +1,5 @@
-"""The background worker: claims job rows, runs them, keeps their lease alive.
+"""The background worker: claims job rows of any kind, runs each with the handler registered
+for its kind, keeps their lease alive.
 
 Every API process runs one (started in the lifespan). A job whose process dies keeps a stale
 heartbeat; after ``job_lease_seconds`` any worker takes it up again, and after
@@ -13,14 +14,13 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.errors import MemoryAPIError
-from memory_api.jobs.handlers import JobCancelled
+from memory_api.jobs.handlers import JobCancelled, JobHandler, JobHandlers, JobOutcome
 from memory_api.jobs.models import Job
 from memory_api.jobs.repository import JobRepository
 from memory_api.jobs.status import JobStatus
@@ -28,20 +28,19 @@ from memory_api.jobs.status import JobStatus
 logger = logging.getLogger("memory_api.worker")
 
 MAX_ATTEMPTS = 3
-JobRunner = Callable[[Job, Callable[[int, str], None]], Awaitable[dict[str, Any]]]
 
 
 class JobWorker:
     def __init__(
         self,
         database: Database,
-        runner: JobRunner,
+        handlers: JobHandlers,
         *,
         lease_seconds: float,
         poll_interval: float,
     ) -> None:
         self.database = database
-        self.runner = runner
+        self.handlers = handlers
         self.lease = timedelta(seconds=lease_seconds)
         self.poll_interval = poll_interval
         # Twice a second, so live progress reaches clients within about half a second; and
@@ -92,6 +91,15 @@ class JobWorker:
             return await jobs.claim(self.worker_id, now, self.lease)
 
     async def _execute(self, job: Job) -> None:
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            # Failed at once, never retried: no attempt of this process could run it.
+            logger.error("job %s: no handler for its kind %r", job.id, job.kind)
+            await self._record_end(job.id, JobStatus.FAILED, self.handlers.unknown(job.kind), None)
+            return
+        await self._run(job, handler)
+
+    async def _run(self, job: Job, handler: JobHandler) -> None:
         progress: dict[str, Any] = {"progress": job.progress, "details": "Started"}
 
         def report(value: int, details: str) -> None:
@@ -101,21 +109,19 @@ class JobWorker:
                 raise JobCancelled
             progress.update(progress=value, details=details)
 
-        logger.info("job %s started (attempt %d)", job.id, job.attempts)
+        logger.info("job %s (%s) started (attempt %d)", job.id, job.kind, job.attempts)
         heartbeat = asyncio.create_task(self._heartbeat(job.id, progress))
         try:
-            result = await self.runner(job, report)
+            outcome: JobOutcome = await handler(job, report)
         except asyncio.CancelledError:
             heartbeat.cancel()
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._release(job.id))
             raise
         except JobCancelled as cancelled:
-            result = cancelled.result
-            details = "Cancelled"
-            if "indexed" in result:
-                details += f" after indexing {result['indexed']} files; what was written stays"
-            await self._finish(job.id, JobStatus.FAILED, details, result, heartbeat)
+            await self._finish(
+                job.id, JobStatus.FAILED, cancelled.details, cancelled.result, heartbeat
+            )
         except MemoryAPIError as error:
             await self._finish(job.id, JobStatus.FAILED, f"Failed: {error.detail}", None, heartbeat)
         except Exception as error:
@@ -123,11 +129,9 @@ class JobWorker:
             reason = f"Failed: {type(error).__name__}: {error}"
             await self._finish(job.id, JobStatus.FAILED, reason, None, heartbeat)
         else:
-            details = (
-                f"Indexed {result['indexed']} files, skipped {result['skipped']} unchanged, "
-                f"deleted {result['deleted']}, {result['failed']} failed"
+            await self._finish(
+                job.id, JobStatus.COMPLETED, outcome.details, outcome.result, heartbeat
             )
-            await self._finish(job.id, JobStatus.COMPLETED, details, result, heartbeat)
 
     async def _heartbeat(self, job_id: str, progress: dict[str, Any]) -> None:
         while True:
@@ -154,6 +158,11 @@ class JobWorker:
         heartbeat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await heartbeat
+        await self._record_end(job_id, status, details, result)
+
+    async def _record_end(
+        self, job_id: str, status: JobStatus, details: str, result: dict[str, Any] | None
+    ) -> None:
         for attempt in range(5):
             try:
                 async with self.database.unit_of_work() as session:
