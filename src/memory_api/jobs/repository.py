@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Select, Table, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.collections.repository import CollectionRepository
 from memory_api.jobs.models import Job
 from memory_api.jobs.status import ACTIVE, JobStatus
 
@@ -25,6 +26,8 @@ _PENDING, _IN_PROGRESS, _FAILED = (
     JobStatus.FAILED.value,
 )
 CANCELLED_RESULT: dict[str, Any] = {"cancelled": True}
+# Busy collections one claim steps over before it gives up until the next poll.
+MAX_COLLECTIONS_SKIPPED = 50
 
 
 class Beat(NamedTuple):
@@ -156,34 +159,74 @@ class JobRepository:
     async def claim(self, worker_id: str, now: datetime, lease: timedelta) -> Job | None:
         """Take the oldest pending job, or one whose lease expired (its process died).
 
-        A collection is indexed by one job at a time: a job waits while another job of its
-        collection holds a live lease.
+        A collection runs one job at a time, across processes. Under READ COMMITTED another
+        worker's claim is invisible until it commits (and its job row is skipped, locked), so
+        looking for a running job is not enough: the claim locks the collection's registry row
+        (skipping a collection another transaction holds, never waiting), then looks again in
+        a fresh statement, which sees every claim committed before the lock was taken.
         """
+        collections = CollectionRepository(self.session)
+        skipped: set[int] = set()
+        for _ in range(MAX_COLLECTIONS_SKIPPED):
+            found = (await self.session.execute(self._candidate(now, lease, skipped))).first()
+            if found is None:
+                return None
+            job_id, collection_id = found
+            if collection_id is not None and (
+                not await collections.lock(collection_id)
+                or await self._running_in(collection_id, now, lease)
+            ):
+                skipped.add(collection_id)
+                continue
+            return await self._take(job_id, worker_id, now)
+        return None
+
+    def _candidate(self, now: datetime, lease: timedelta, skipped: set[int]) -> Select[Any]:
+        """The oldest claimable job (row locked; rows other claims hold are skipped) outside
+        the ``skipped`` collections and of no collection known to be busy."""
         expired = and_(_jobs.c.status == _IN_PROGRESS, _jobs.c.heartbeat_at < now - lease)
         running = _jobs.alias("running")
         busy_collection = (
             select(running.c.id)
             .where(
-                running.c.collection == _jobs.c.collection,
+                or_(
+                    running.c.collection_id == _jobs.c.collection_id,
+                    # Jobs queued before the registry know their collection by name only.
+                    and_(
+                        running.c.tenant == _jobs.c.tenant,
+                        running.c.collection == _jobs.c.collection,
+                    ),
+                ),
                 running.c.status == _IN_PROGRESS,
                 running.c.heartbeat_at >= now - lease,
             )
             .exists()
         )
-        candidate = (
+        query = select(_jobs.c.id, _jobs.c.collection_id).where(
+            or_(_jobs.c.status == _PENDING, expired),
+            _jobs.c.cancel_requested_at.is_(None),
+            ~busy_collection,
+        )
+        if skipped:
+            query = query.where(
+                or_(_jobs.c.collection_id.is_(None), _jobs.c.collection_id.not_in(skipped))
+            )
+        return query.order_by(_jobs.c.created_at).limit(1).with_for_update(skip_locked=True)
+
+    async def _running_in(self, collection_id: int, now: datetime, lease: timedelta) -> bool:
+        """Whether a job of the collection holds a live lease (committed claims only)."""
+        found = await self.session.scalar(
             select(_jobs.c.id)
             .where(
-                or_(_jobs.c.status == _PENDING, expired),
-                _jobs.c.cancel_requested_at.is_(None),
-                ~busy_collection,
+                _jobs.c.collection_id == collection_id,
+                _jobs.c.status == _IN_PROGRESS,
+                _jobs.c.heartbeat_at >= now - lease,
             )
-            .order_by(_jobs.c.created_at)
             .limit(1)
-            .with_for_update(skip_locked=True)
         )
-        job_id = await self.session.scalar(candidate)
-        if job_id is None:
-            return None
+        return found is not None
+
+    async def _take(self, job_id: str, worker_id: str, now: datetime) -> Job | None:
         await self.session.execute(
             update(_jobs)
             .where(_jobs.c.id == job_id)
