@@ -267,16 +267,23 @@ class JobRepository:
         details: str,
         result: dict[str, Any] | None,
         now: datetime,
-    ) -> None:
+    ) -> bool:
+        """Record the end of a job this worker still owns. False (nothing written) when it
+        does not: another worker took it over, or it ended meanwhile (cancelled or abandoned
+        after its lease expired)."""
         values: dict[str, Any] = {"status": status.value, "details": details, "result": result}
         values["finished_at"] = now
         if status is JobStatus.COMPLETED:
             values["progress"] = 100
-        await self.session.execute(
+        ended = await self.session.execute(
             update(_jobs)
-            .where(_jobs.c.id == job_id, _jobs.c.worker_id == worker_id)
+            .where(
+                _jobs.c.id == job_id, _jobs.c.worker_id == worker_id, _jobs.c.status == _IN_PROGRESS
+            )
             .values(**values)
+            .returning(_jobs.c.id)
         )
+        return ended.first() is not None
 
     async def release(self, job_id: str, worker_id: str) -> None:
         """Hand a job back (graceful shutdown) so another process resumes it at once."""

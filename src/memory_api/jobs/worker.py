@@ -100,40 +100,50 @@ class JobWorker:
         await self._run(job, handler)
 
     async def _run(self, job: Job, handler: JobHandler) -> None:
+        # "lost": the lease went to another worker (or the job ended without us): stop, and
+        # write nothing more about the job; its new owner does.
         progress: dict[str, Any] = {"progress": job.progress, "details": "Started"}
 
         def report(value: int, details: str) -> None:
-            # Called by the pipeline at each step, from threads too: a cancel heard at the
-            # last heartbeat stops the job here, at a step where stopping is safe.
-            if progress.get("cancel"):
+            # Called by the handler at each step, from threads too: a cancel (or the loss of
+            # the lease) heard at the last heartbeat stops the job here, where that is safe.
+            if progress.get("cancel") or progress.get("lost"):
                 raise JobCancelled
             progress.update(progress=value, details=details)
 
         logger.info("job %s (%s) started (attempt %d)", job.id, job.kind, job.attempts)
-        heartbeat = asyncio.create_task(self._heartbeat(job.id, progress))
+        run = asyncio.create_task(handler(job, report), name=f"memory-api-job-{job.id}")
+        heartbeat = asyncio.create_task(self._heartbeat(job.id, progress, run))
+        end: tuple[JobStatus, str, dict[str, Any] | None]
         try:
-            outcome: JobOutcome = await handler(job, report)
+            outcome: JobOutcome = await run
         except asyncio.CancelledError:
-            heartbeat.cancel()
+            await _stop(heartbeat)
+            if progress.get("lost") and not _being_cancelled():
+                self._log_lost(job.id)
+                return
+            # Shutdown: hand the job back so another process resumes it at once.
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._release(job.id))
             raise
         except JobCancelled as cancelled:
-            await self._finish(
-                job.id, JobStatus.FAILED, cancelled.details, cancelled.result, heartbeat
-            )
+            end = (JobStatus.FAILED, cancelled.details, cancelled.result)
         except MemoryAPIError as error:
-            await self._finish(job.id, JobStatus.FAILED, f"Failed: {error.detail}", None, heartbeat)
+            end = (JobStatus.FAILED, f"Failed: {error.detail}", None)
         except Exception as error:
             logger.exception("job %s crashed", job.id)
-            reason = f"Failed: {type(error).__name__}: {error}"
-            await self._finish(job.id, JobStatus.FAILED, reason, None, heartbeat)
+            end = (JobStatus.FAILED, f"Failed: {type(error).__name__}: {error}", None)
         else:
-            await self._finish(
-                job.id, JobStatus.COMPLETED, outcome.details, outcome.result, heartbeat
-            )
+            end = (JobStatus.COMPLETED, outcome.details, outcome.result)
+        await _stop(heartbeat)
+        if progress.get("lost"):
+            self._log_lost(job.id)
+            return
+        await self._record_end(job.id, *end)
 
-    async def _heartbeat(self, job_id: str, progress: dict[str, Any]) -> None:
+    async def _heartbeat(
+        self, job_id: str, progress: dict[str, Any], run: asyncio.Task[JobOutcome]
+    ) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_interval)
             try:
@@ -141,24 +151,23 @@ class JobWorker:
                     beat = await JobRepository(session).heartbeat(
                         job_id, self.worker_id, progress["progress"], progress["details"], utcnow()
                     )
-                if beat.cancel_requested and not progress.get("cancel"):
-                    progress.update(cancel=True, details="Cancelling: stopping at the next step")
-                    logger.info("job %s: cancel requested", job_id)
-            except Exception as error:
+            except Exception as error:  # database unreachable: keep trying while the run goes on
                 logger.warning("heartbeat of job %s failed: %s", job_id, error)
+                continue
+            if not beat.owned:
+                progress["lost"] = True
+                run.cancel()  # stops at its next step; a batch being written is finished first
+                return
+            if beat.cancel_requested and not progress.get("cancel"):
+                progress.update(cancel=True, details="Cancelling: stopping at the next step")
+                logger.info("job %s: cancel requested", job_id)
 
-    async def _finish(
-        self,
-        job_id: str,
-        status: JobStatus,
-        details: str,
-        result: dict[str, Any] | None,
-        heartbeat: asyncio.Task[None],
-    ) -> None:
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
-        await self._record_end(job_id, status, details, result)
+    def _log_lost(self, job_id: str) -> None:
+        logger.warning(
+            "job %s: this worker lost its lease (another worker took the job over, or it "
+            "ended meanwhile); the run stopped and its end is left to the job's owner",
+            job_id,
+        )
 
     async def _record_end(
         self, job_id: str, status: JobStatus, details: str, result: dict[str, Any] | None
@@ -166,7 +175,7 @@ class JobWorker:
         for attempt in range(5):
             try:
                 async with self.database.unit_of_work() as session:
-                    await JobRepository(session).finish(
+                    recorded = await JobRepository(session).finish(
                         job_id,
                         self.worker_id,
                         status=status,
@@ -174,7 +183,10 @@ class JobWorker:
                         result=result,
                         now=utcnow(),
                     )
-                logger.info("job %s %s: %s", job_id, status, details)
+                if recorded:
+                    logger.info("job %s %s: %s", job_id, status, details)
+                else:
+                    self._log_lost(job_id)
                 return
             except Exception as error:
                 logger.warning("cannot record the end of job %s: %s", job_id, error)
@@ -184,3 +196,16 @@ class JobWorker:
     async def _release(self, job_id: str) -> None:
         async with self.database.unit_of_work() as session:
             await JobRepository(session).release(job_id, self.worker_id)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _being_cancelled() -> bool:
+    """Whether the running task itself is being cancelled (shutdown), as opposed to having
+    seen a task it awaited cancelled (the heartbeat stopped the run: lease lost)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
