@@ -9,11 +9,11 @@ from enum import StrEnum
 
 
 class JobStatus(StrEnum):
-    """A job's life: pending -> in_progress -> completed | failed.
+    """A job's life: pending, then in_progress, then completed or failed.
 
-    A cancelled job ends as ``failed`` (result ``{"cancelled": true, ...}``): clients written
-    against the seed wait for "completed" or "failed", and a new final status would keep them
-    waiting forever.
+    A cancelled job ends as failed, with result {"cancelled": true, ...}: clients written
+    against the first API wait for completed or failed, and a new final status would keep
+    them waiting forever. (Published in the OpenAPI document.)
     """
 
     PENDING = "pending"

@@ -4,6 +4,8 @@ for its kind, keeps their lease alive.
 Every API process runs one (started in the lifespan). A job whose process dies keeps a stale
 heartbeat; after ``job_lease_seconds`` any worker takes it up again, and after
 ``MAX_ATTEMPTS`` such deaths it is failed with a clear reason, so no job stays in progress.
+A worker that was only stalled learns at its next heartbeat that it lost the lease, and
+stops: the job has one writer at a time.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ MAX_ATTEMPTS = 3
 
 
 class JobWorker:
+    """Claims one job at a time, of any kind, and runs it with its kind's handler."""
+
     def __init__(
         self,
         database: Database,
