@@ -3,15 +3,19 @@ each with its own engine (as two API processes have)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from memory_api.collections.repository import CollectionRepository
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
+from memory_api.jobs.handlers import JobHandlers, JobOutcome, Report
+from memory_api.jobs.models import Job
 from memory_api.jobs.repository import JobRepository
 from memory_api.jobs.status import JobStatus
+from memory_api.jobs.worker import JobWorker
 from memory_api.testing.collections import register_collection
-from memory_api.testing.jobs import job_row, queue_job
+from memory_api.testing.jobs import job_row, queue_job, wait_for_rows
 
 LEASE = timedelta(seconds=30)
 
@@ -87,3 +91,59 @@ async def test_a_collection_locked_by_a_write_is_skipped_not_waited_for(
     async with b.unit_of_work() as session_b:
         taken = await JobRepository(session_b).claim("worker-b", utcnow(), LEASE)
     assert taken is not None and taken.id == blocked
+
+
+class Tracker:
+    """A handler shared by two workers: records which jobs run at once, held by ``gate``."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.running: dict[str, int | None] = {}
+        self.most_at_once: dict[int | None, int] = {}
+        self.order: list[str] = []
+
+    async def __call__(self, job: Job, report: Report) -> JobOutcome:
+        self.running[job.id] = job.collection_id
+        self.order.append(job.id)
+        at_once = sum(1 for c in self.running.values() if c == job.collection_id)
+        self.most_at_once[job.collection_id] = max(
+            at_once, self.most_at_once.get(job.collection_id, 0)
+        )
+        try:
+            await self.gate.wait()
+        finally:
+            del self.running[job.id]
+        return JobOutcome({}, "Tracked")
+
+
+async def test_two_workers_run_one_job_per_collection_and_collections_side_by_side(
+    engines: tuple[Database, Database],
+) -> None:
+    a, b = engines
+    one = await register_collection(a, "one", model="m", dimension=3)
+    two = await register_collection(a, "two", model="m", dimension=3)
+    jobs_of_one = [await queue_job(a, "track", one) for _ in range(3)]
+    job_of_two = await queue_job(a, "track", two)
+    tracker = Tracker()
+    workers = []
+    for database in (a, b):
+        handlers = JobHandlers()
+        handlers.register("track", tracker)
+        workers.append(JobWorker(database, handlers, lease_seconds=30, poll_interval=0.05))
+    for worker in workers:
+        worker.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(tracker.running) < 2:
+            assert asyncio.get_running_loop().time() < deadline, tracker.running
+            await asyncio.sleep(0.02)
+        # The oldest job of `one` and the job of `two` run at once, one per worker.
+        assert set(tracker.running) == {jobs_of_one[0], job_of_two}
+        tracker.gate.set()
+        rows = await wait_for_rows(a, [*jobs_of_one, job_of_two])
+    finally:
+        for worker in workers:
+            await worker.stop()
+    assert {row.status for row in rows.values()} == {JobStatus.COMPLETED}
+    assert tracker.most_at_once == {one.id: 1, two.id: 1}
+    assert [job for job in tracker.order if job in jobs_of_one] == jobs_of_one
