@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from bench._common import get, load, post, report, server
+from memory_api.jobs.status import FINISHED, JobStatus
 from memory_api.testing.corpus import write_corpus
 
 
@@ -39,14 +40,14 @@ def main() -> None:
         with httpx.Client(base_url=api.url, timeout=60) as client:
             client.post("/state/probe", json={"state_data": {"probe": True}})
             warm = client.post("/index_files", json={"directory": str(docs / "warm")}).json()
-            while client.get(warm["status_url"]).json()["status"] not in {"completed", "failed"}:
+            while client.get(warm["status_url"]).json()["status"] not in FINISHED:
                 pass
             idle = probe(api.port, args.seconds)
             job = client.post("/index_files", json={"directory": str(docs / "big")}).json()
-            while client.get(job["status_url"]).json()["status"] == "pending":
+            while client.get(job["status_url"]).json()["status"] == JobStatus.PENDING:
                 pass
             busy = probe(api.port, args.seconds)
-            still_running = client.get(job["status_url"]).json()["status"] == "in_progress"
+            still_running = client.get(job["status_url"]).json()["status"] == JobStatus.IN_PROGRESS
         api.stop()
     ratios = {
         name: round(busy[name]["p99_ms"] / idle[name]["p99_ms"], 2)

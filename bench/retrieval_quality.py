@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 
 from bench._common import REPO, percentile, report, server, temporary_postgres
+from memory_api.jobs.status import JobStatus
 from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.jobs import wait_for_job_sync
 from memory_api.testing.server import ServerProcess
@@ -124,7 +125,7 @@ def run_conversation(
             response.raise_for_status()
             job = wait_for_job_sync(client, response.json()["status_url"], limit_seconds=3600)
             seconds = time.perf_counter() - started
-            assert job["status"] == "completed", job
+            assert job["status"] == JobStatus.COMPLETED, job
             out: dict[str, Any] = {
                 "turns": turns,
                 "chunks": job["result"]["chunks_written"],

@@ -20,11 +20,12 @@ from memory_api.health.routes import router as health_router
 from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
 from memory_api.http.request_log import RequestLogMiddleware
+from memory_api.indexing import handler as directory_indexing
 from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.indexing.roots import prepare_index_roots
 from memory_api.indexing.routes import router as indexing_router
-from memory_api.indexing.service import make_job_runner
-from memory_api.indexing.worker import JobWorker
+from memory_api.jobs.handlers import JobHandlers
+from memory_api.jobs.worker import JobWorker
 from memory_api.observability.metrics import install_metrics
 from memory_api.observability.routes import router as metrics_router
 from memory_api.search.routes import router as search_router
@@ -63,9 +64,12 @@ def _job_worker(components: Components) -> JobWorker:
         components.metrics,
         components.lexical,
     )
+    # Each kind of background work is one registration here.
+    handlers = JobHandlers()
+    directory_indexing.register(handlers, pipeline, settings)
     return JobWorker(
         components.database,
-        make_job_runner(pipeline, settings),
+        handlers,
         lease_seconds=settings.job_lease_seconds,
         poll_interval=settings.job_poll_interval,
     )

@@ -16,6 +16,7 @@ from rich.markup import escape
 from memory_api.client import MemoryAPIClientError, MemoryClient
 from memory_api.client._base import DEFAULT_URL
 from memory_api.indexing.schemas import IndexTaskStatusResponse
+from memory_api.jobs.status import JobStatus
 
 Handler = Callable[[argparse.Namespace, MemoryClient], int]
 
@@ -84,7 +85,7 @@ def _index(args: argparse.Namespace, client: MemoryClient) -> int:
             directory, extensions, args.force, poll_interval=0.3, on_progress=show
         )
     _print_status(final)
-    return 0 if final.status == "completed" else 1
+    return 0 if final.status == JobStatus.COMPLETED else 1
 
 
 def _status(args: argparse.Namespace, client: MemoryClient) -> int:
@@ -172,7 +173,7 @@ def _jobs(args: argparse.Namespace, client: MemoryClient) -> int:
 
 def _cancel(args: argparse.Namespace, client: MemoryClient) -> int:
     job = client.cancel_job(args.task_id)
-    if job.status == "in_progress":
+    if job.status == JobStatus.IN_PROGRESS:
         print(f"job {job.task_id}: cancel requested; it stops at its next step")
     else:
         print(f"job {job.task_id}: cancelled")
@@ -186,7 +187,7 @@ def _add_job_commands(
     jobs = commands.add_parser("jobs", parents=[remote], help="recent indexing jobs, newest first")
     jobs.add_argument(
         "--status",
-        choices=["pending", "in_progress", "completed", "failed"],
+        choices=[status.value for status in JobStatus],
         help="only jobs with this status (a cancelled job is failed)",
     )
     jobs.add_argument("--limit", type=int, default=20, help="at most this many jobs (1-1000)")

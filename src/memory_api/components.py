@@ -25,7 +25,7 @@ from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
 
 if TYPE_CHECKING:
-    from memory_api.indexing.worker import JobWorker
+    from memory_api.jobs.worker import JobWorker
 
 HealthCheck = Callable[[], Awaitable[None]]
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from memory_api.indexing.models import IndexJob
+from memory_api.jobs.models import Job
+from memory_api.jobs.status import FINISHED, JobStatus
 from memory_api.testing.corpus import write_corpus
 from memory_api.testing.server import ServerProcess, cli_path
 
 pytestmark = pytest.mark.slow
 
 
-def wait_status(server: ServerProcess, task_id: str, until: set[str], seconds: float = 240) -> dict:
+def wait_status(
+    server: ServerProcess, task_id: str, until: Collection[str], seconds: float = 240
+) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         body = httpx.get(f"{server.url}/index_status/{task_id}", timeout=10).json()
@@ -35,7 +38,7 @@ def job_row(server: ServerProcess, task_id: str) -> tuple[str, int]:
     try:
         with engine.connect() as connection:
             row = connection.execute(
-                select(IndexJob.status, IndexJob.attempts).where(IndexJob.id == task_id)
+                select(Job.status, Job.attempts).where(Job.id == task_id)
             ).one()
     finally:
         engine.dispose()
@@ -58,18 +61,18 @@ def test_kill_during_indexing_then_restart_converges(
         time.sleep(0.1)
     server.kill()  # SIGKILL mid-job: no shutdown hook runs
     # The job was running when the process died, in its first attempt.
-    assert job_row(server, task_id) == ("in_progress", 1)
+    assert job_row(server, task_id) == (JobStatus.IN_PROGRESS, 1)
 
     server.start()
-    final = wait_status(server, task_id, {"completed", "failed"})
+    final = wait_status(server, task_id, FINISHED)
     # Taken up again once its lease expired, and finished by that second attempt.
-    assert final["status"] == "completed", final
+    assert final["status"] == JobStatus.COMPLETED, final
     assert final["result"]["files_seen"] == 40 and final["result"]["failed"] == 0, final
-    assert job_row(server, task_id) == ("completed", 2)
+    assert job_row(server, task_id) == (JobStatus.COMPLETED, 2)
 
     again = httpx.post(f"{server.url}/index_files", json={"directory": str(docs)}, timeout=30)
-    converged = wait_status(server, again.json()["task_id"], {"completed", "failed"})
-    assert converged["status"] == "completed", converged
+    converged = wait_status(server, again.json()["task_id"], FINISHED)
+    assert converged["status"] == JobStatus.COMPLETED, converged
     # The recovered job left every file indexed: the next run finds all 40 unchanged.
     assert converged["result"]["failed"] == 0, converged["result"]
     assert (converged["result"]["indexed"], converged["result"]["skipped"]) == (0, 40)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
+from memory_api.jobs.status import FINISHED, JobStatus
 from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.corpus import write_corpus
 from memory_api.testing.server import ServerProcess
@@ -79,19 +80,21 @@ async def test_chroma_server_down_then_back(
             started = await client.post("/index_files", json={"directory": str(docs)})
             status_url = started.json()["status_url"]
             deadline = time.monotonic() + 120
-            while (job := (await client.get(status_url)).json())["status"] != "in_progress":
-                assert job["status"] == "pending", job  # it must be running when Chroma stops
+            while (job := (await client.get(status_url)).json())["status"] != JobStatus.IN_PROGRESS:
+                assert job["status"] == JobStatus.PENDING, (
+                    job
+                )  # it must be running when Chroma stops
                 assert time.monotonic() < deadline, job
                 await asyncio.sleep(0.1)
             await asyncio.to_thread(chroma.stop)
 
             job = (await client.get(status_url)).json()
             deadline = time.monotonic() + 120
-            while job["status"] not in {"completed", "failed"}:
+            while job["status"] not in FINISHED:
                 assert time.monotonic() < deadline, job
                 await asyncio.sleep(0.2)
                 job = (await client.get(status_url)).json()
-            assert job["status"] == "failed", job
+            assert job["status"] == JobStatus.FAILED, job
             assert "Vector store unavailable" in job["details"]
 
             query = await client.post("/rag_query", json={"query": "paragraph"})

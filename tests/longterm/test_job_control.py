@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from memory_api.app import create_app
 from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.documents.consistency import check
+from memory_api.jobs.status import ACTIVE, JobStatus
 from memory_api.settings import Settings
 from memory_api.testing.database import clear_tables
 from memory_api.testing.jobs import wait_for_job
@@ -48,9 +49,9 @@ async def _wait_in_progress(client: httpx.AsyncClient, status_url: str) -> dict[
     deadline = time.monotonic() + 120
     while True:
         job: dict[str, Any] = (await client.get(status_url)).json()
-        if job["status"] == "in_progress" and "chunks embedded" in job["details"]:
+        if job["status"] == JobStatus.IN_PROGRESS and "chunks embedded" in job["details"]:
             return job
-        assert job["status"] in {"pending", "in_progress"}, job
+        assert job["status"] in ACTIVE, job
         assert time.monotonic() < deadline, job
         await asyncio.sleep(0.05)
 
@@ -107,10 +108,12 @@ async def test_identical_request_while_running_returns_it_then_a_new_one_after(
     await _wait_in_progress(lt_client, started["status_url"])
     again = await lt_client.post("/index_files", json=body)
     assert again.status_code == 202 and again.json()["task_id"] == started["task_id"]
-    assert (await wait_for_job(lt_client, started["status_url"]))["status"] == "completed"
+    assert (await wait_for_job(lt_client, started["status_url"]))["status"] == JobStatus.COMPLETED
     after = await lt_client.post("/index_files", json=body)
     assert after.status_code == 202 and after.json()["task_id"] != started["task_id"]
-    assert (await wait_for_job(lt_client, after.json()["status_url"]))["status"] == "completed"
+    assert (await wait_for_job(lt_client, after.json()["status_url"]))[
+        "status"
+    ] == JobStatus.COMPLETED
 
 
 async def test_recent_jobs_listed_newest_first_and_filtered(
@@ -129,12 +132,12 @@ async def test_recent_jobs_listed_newest_first_and_filtered(
     jobs = listed.json()
     assert [job["task_id"] for job in jobs] == ids[::-1]
     newest = jobs[0]
-    assert newest["status"] == "pending" and newest["directory"] == str(docs / "sub")
+    assert newest["status"] == JobStatus.PENDING and newest["directory"] == str(docs / "sub")
     assert newest["file_extensions"] == [".md", ".py", ".txt"]
     assert newest["force_reindex"] is False and newest["cancel_requested"] is False
     assert newest["status_url"] == f"/index_status/{ids[1]}"
     assert newest["created_at"].endswith("Z") or newest["created_at"].endswith("+00:00")
-    assert jobs[1]["status"] == "failed" and jobs[1]["cancel_requested"] is True
+    assert jobs[1]["status"] == JobStatus.FAILED and jobs[1]["cancel_requested"] is True
 
     pending = (await queued.get("/index_jobs", params={"status": "pending"})).json()
     assert [job["task_id"] for job in pending] == ids[1:]
@@ -152,7 +155,7 @@ async def test_cancel_a_pending_job(
     answer = await queued.post(f"/index_status/{started['task_id']}/cancel")
     assert answer.status_code == 200, answer.text
     job = answer.json()
-    assert job["status"] == "failed"
+    assert job["status"] == JobStatus.FAILED
     assert job["details"] == "Cancelled before it started"
     assert job["result"] == {"cancelled": True}
     assert (await queued.get(started["status_url"])).json() == job
@@ -167,7 +170,9 @@ async def test_cancel_a_pending_job(
     # A worker starting later runs the fresh job, never the cancelled one.
     app = create_app(lt_settings)
     async with LifespanManager(app, startup_timeout=120), _client(app) as client:
-        assert (await wait_for_job(client, fresh.json()["status_url"]))["status"] == "completed"
+        assert (await wait_for_job(client, fresh.json()["status_url"]))[
+            "status"
+        ] == JobStatus.COMPLETED
         assert (await client.get(started["status_url"])).json() == job
 
 
@@ -181,11 +186,11 @@ async def test_cancel_a_running_job_stops_it_cleanly(
     await _wait_in_progress(lt_client, started["status_url"])
     answer = await lt_client.post(f"/index_status/{started['task_id']}/cancel")
     assert answer.status_code == 202, answer.text
-    assert answer.json()["status"] == "in_progress"
+    assert answer.json()["status"] == JobStatus.IN_PROGRESS
     began = time.monotonic()
     job = await wait_for_job(lt_client, started["status_url"])
     assert time.monotonic() - began < 30, "the job did not stop at its next step"
-    assert job["status"] == "failed", job
+    assert job["status"] == JobStatus.FAILED, job
     assert job["details"].startswith("Cancelled"), job
     result = job["result"]
     assert result["cancelled"] is True
@@ -200,6 +205,6 @@ async def test_cancel_a_running_job_stops_it_cleanly(
 
     rest = await lt_client.post("/index_files", json={"directory": str(docs)})
     final = await wait_for_job(lt_client, rest.json()["status_url"])
-    assert final["status"] == "completed", final
+    assert final["status"] == JobStatus.COMPLETED, final
     assert final["result"]["skipped"] == result["indexed"]
     assert final["result"]["indexed"] == 30 - result["indexed"]

@@ -14,8 +14,9 @@ from sqlalchemy import update
 
 from memory_api.app import create_app
 from memory_api.db.columns import utcnow
-from memory_api.indexing.models import IndexJob
-from memory_api.indexing.worker import MAX_ATTEMPTS
+from memory_api.jobs.models import Job
+from memory_api.jobs.status import JobStatus
+from memory_api.jobs.worker import MAX_ATTEMPTS
 from memory_api.settings import Settings
 from memory_api.testing.database import clear_tables
 from memory_api.testing.jobs import wait_for_job
@@ -41,13 +42,13 @@ async def test_job_queued_without_worker_runs_after_restart(
             response = await client.post("/index_files", json={"directory": str(docs)})
             status_url = response.json()["status_url"]
             await asyncio.sleep(0.5)
-            assert (await client.get(status_url)).json()["status"] == "pending"
+            assert (await client.get(status_url)).json()["status"] == JobStatus.PENDING
 
     restarted = create_app(lt_settings)
     async with LifespanManager(restarted, startup_timeout=120):
         async with await _client(restarted) as client:
             job = await wait_for_job(client, status_url)
-    assert job["status"] == "completed"
+    assert job["status"] == JobStatus.COMPLETED
     assert job["result"]["indexed"] == 1
 
 
@@ -57,10 +58,10 @@ async def _stale_job(app: Any, docs: Path, attempts: int) -> str:
     task_id: str = response.json()["task_id"]
     async with app.state.components.database.unit_of_work() as session:
         await session.execute(
-            update(IndexJob)
-            .where(IndexJob.id == task_id)
+            update(Job)
+            .where(Job.id == task_id)
             .values(
-                status="in_progress",
+                status=JobStatus.IN_PROGRESS.value,
                 attempts=attempts,
                 worker_id="dead-host:1:x",
                 heartbeat_at=utcnow() - timedelta(minutes=5),
@@ -78,7 +79,7 @@ async def test_job_of_a_dead_process_is_taken_up_again(lt_settings: Settings, do
     app = create_app(lt_settings)
     async with LifespanManager(app, startup_timeout=120), await _client(app) as client:
         job = await wait_for_job(client, f"/index_status/{task_id}")
-    assert job["status"] == "completed", job
+    assert job["status"] == JobStatus.COMPLETED, job
 
 
 async def test_job_abandoned_too_often_fails_with_reason(lt_settings: Settings, docs: Path) -> None:
@@ -89,7 +90,7 @@ async def test_job_abandoned_too_often_fails_with_reason(lt_settings: Settings, 
     app = create_app(lt_settings)
     async with LifespanManager(app, startup_timeout=120), await _client(app) as client:
         job = await wait_for_job(client, f"/index_status/{task_id}")
-    assert job["status"] == "failed"
+    assert job["status"] == JobStatus.FAILED
     assert "Abandoned" in job["details"]
 
 
@@ -102,11 +103,11 @@ async def test_requests_are_served_while_a_job_embeds(
     response = await lt_client.post("/index_files", json={"directory": str(docs)})
     status_url = response.json()["status_url"]
     deadline = asyncio.get_running_loop().time() + 120
-    while (await lt_client.get(status_url)).json()["status"] == "pending":
+    while (await lt_client.get(status_url)).json()["status"] == JobStatus.PENDING:
         assert asyncio.get_running_loop().time() < deadline, "the job never started"
         await asyncio.sleep(0.05)
     served = 0
-    while (await lt_client.get(status_url)).json()["status"] == "in_progress":
+    while (await lt_client.get(status_url)).json()["status"] == JobStatus.IN_PROGRESS:
         assert asyncio.get_running_loop().time() < deadline, "the job never ended"
         assert (
             await lt_client.post("/state/x", json={"state_data": {"n": served}})
@@ -114,5 +115,5 @@ async def test_requests_are_served_while_a_job_embeds(
         served += 1
         await asyncio.sleep(0.05)
     job = await wait_for_job(lt_client, status_url)
-    assert job["status"] == "completed"
+    assert job["status"] == JobStatus.COMPLETED
     assert served >= 3, "state requests were not served while the job ran"

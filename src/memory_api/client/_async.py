@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from memory_api.client._base import FINISHED, Call, Calls, client_options, no_answer, read
+from memory_api.client._base import Call, Calls, client_options, no_answer, read
 from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
@@ -18,6 +18,7 @@ from memory_api.indexing.schemas import (
     IndexTaskStartResponse,
     IndexTaskStatusResponse,
 )
+from memory_api.jobs.status import FINISHED
 from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
 

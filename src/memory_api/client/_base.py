@@ -23,7 +23,6 @@ from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8001"
-FINISHED = {"completed", "failed"}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from memory_api.components import Components, ComponentsDep
 from memory_api.documents.repository import DocumentRepository
 from memory_api.documents.schemas import ExtensionStats, RAGStatsResponse
 from memory_api.errors import Unavailable
-from memory_api.indexing.repository import JobRepository
+from memory_api.jobs.repository import JobRepository
 
 
 class StatsService:

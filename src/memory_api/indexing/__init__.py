@@ -1,1 +1,2 @@
-"""Asynchronous indexing: durable jobs (rows), the worker that runs them, and the pipeline."""
+"""Directory indexing: /index_files and friends, the ``index_directory`` job handler, and the
+pipeline it runs (scan -> split -> embed -> write). The queue itself is ``memory_api.jobs``."""

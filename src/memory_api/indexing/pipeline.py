@@ -41,10 +41,11 @@ from memory_api.indexing.files import (
     scan_files,
     still_listed,
 )
-from memory_api.indexing.progress import JobCancelled, JobProgress, ProgressCallback, Tally
+from memory_api.indexing.progress import JobProgress, ProgressCallback, Tally
 from memory_api.indexing.stages import run_stages, to_the_end
 from memory_api.ingestion.splitter import Splitter
 from memory_api.ingestion.writer import DocumentWriter
+from memory_api.jobs.handlers import JobCancelled
 from memory_api.observability.metrics import Metrics
 from memory_api.search.protocols import LexicalIndexAPI
 from memory_api.settings import Settings

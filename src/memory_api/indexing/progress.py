@@ -3,30 +3,19 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from memory_api.indexing.files import printable
 from memory_api.ingestion.writer import WriteResult
+from memory_api.jobs.handlers import Report
 
-#: ``report(percent, details)``; the worker publishes the latest call at each heartbeat. It
-#: may raise to stop the job (cancellation), so it is only called where stopping is safe.
-ProgressCallback = Callable[[int, str], None]
+#: How the pipeline reports; it may raise ``JobCancelled`` (see ``jobs.handlers.Report``).
+ProgressCallback = Report
 MAX_REPORTED_FAILURES = 1000
 # Share of the percentage given to checking files (hash, read, split); the rest is embedding,
 # which is where the time goes whenever files changed.
 CHECK_SHARE = 0.1
-
-
-class JobCancelled(Exception):
-    """Raised by a job's progress callback once its cancellation was asked for, so the run
-    stops at its next step; ``result`` is what it did until then."""
-
-    def __init__(self) -> None:
-        super().__init__("cancelled")
-        self.result: dict[str, Any] = {"cancelled": True}
 
 
 class JobProgress:

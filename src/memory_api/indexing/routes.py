@@ -15,9 +15,9 @@ from memory_api.indexing.schemas import (
     IndexJobSummary,
     IndexTaskStartResponse,
     IndexTaskStatusResponse,
-    JobStatus,
 )
 from memory_api.indexing.service import IndexingServiceDep
+from memory_api.jobs.status import JobStatus
 
 router = APIRouter(tags=["indexing"], route_class=JSONRoute)
 

@@ -10,11 +10,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from memory_api.http.schemas import StrictRequest
+from memory_api.jobs.status import JobStatus
 
 _EXTENSION = re.compile(r"^\.[a-z0-9_+-]{1,20}$")
-# A cancelled job ends as "failed" (result {"cancelled": true, ...}): clients written against
-# the seed wait for "completed" or "failed", and a new final status would keep them waiting.
-JobStatus = Literal["pending", "in_progress", "completed", "failed"]
 
 
 class IndexFilesRequest(StrictRequest):

@@ -7,33 +7,26 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from memory_api.auth.principal import PrincipalDep
-from memory_api.collections.repository import CollectionRecord, CollectionRepository
-from memory_api.collections.service import CollectionNotFound, CollectionService
+from memory_api.collections.repository import CollectionRepository
+from memory_api.collections.service import CollectionService
 from memory_api.components import Components, ComponentsDep, SessionDep
 from memory_api.db.columns import utcnow
 from memory_api.documents.repository import DocumentRepository
 from memory_api.errors import Conflict, NotFound
 from memory_api.indexing.files import DirectoryNotFound, resolve_directory
-from memory_api.indexing.models import IndexJob
-from memory_api.indexing.pipeline import IndexingPipeline
-from memory_api.indexing.repository import PENDING, JobRepository
+from memory_api.indexing.handler import INDEX_DIRECTORY
 from memory_api.indexing.schemas import (
     IndexFilesRequest,
     IndexJobSummary,
     IndexTaskStatusResponse,
-    JobStatus,
 )
-from memory_api.indexing.worker import JobRunner
-from memory_api.settings import Settings
-
-KIND = "index_directory"
+from memory_api.jobs.repository import JobRepository
+from memory_api.jobs.status import JobStatus
 
 
 @dataclass(frozen=True)
@@ -85,16 +78,16 @@ class IndexingService:
             "file_extensions": request.file_extensions,  # normalised: sorted, lower-case
             "force_reindex": request.force_reindex,
         }
-        fingerprint = _fingerprint(self.tenant, KIND, str(collection.id), params)
+        fingerprint = _fingerprint(self.tenant, INDEX_DIRECTORY, str(collection.id), params)
         for _ in range(3):
             job_id = str(uuid.uuid4())
             values = {
                 "id": job_id,
                 "tenant": self.tenant,
-                "kind": KIND,
+                "kind": INDEX_DIRECTORY,
                 "collection": collection.name,
                 "collection_id": collection.id,
-                "status": PENDING,
+                "status": JobStatus.PENDING.value,
                 "params": params,
                 "progress": 0,
                 "details": "Waiting for a worker",
@@ -116,7 +109,7 @@ class IndexingService:
         return [
             IndexJobSummary(
                 task_id=job.id,
-                status=job.status,
+                status=JobStatus(job.status),
                 progress=job.progress,
                 details=job.details,
                 collection=job.collection,
@@ -155,50 +148,11 @@ class IndexingService:
             return None
         return IndexTaskStatusResponse(
             task_id=job.id,
-            status=job.status,
+            status=JobStatus(job.status),
             progress=job.progress,
             details=job.details,
             result=job.result,
         )
-
-
-def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner:
-    """What the worker calls for each claimed job."""
-
-    async def run(job: IndexJob, report: Callable[[int, str], None]) -> dict[str, Any]:
-        params = job.params
-        async with pipeline.database.unit_of_work() as session:
-            collection = await _job_collection(session, pipeline, settings, job)
-        # Roots are checked again: they may have changed since the job was queued.
-        roots = settings.resolved_index_roots
-        try:
-            directory = resolve_directory(params["directory"], roots)
-        except DirectoryNotFound as missing:  # gone: the run removes what was indexed there
-            directory = missing.path
-        return await pipeline.run(
-            collection,
-            Path(directory),
-            params["file_extensions"],
-            bool(params["force_reindex"]),
-            report,
-        )
-
-    return run
-
-
-async def _job_collection(
-    session: AsyncSession, pipeline: IndexingPipeline, settings: Settings, job: IndexJob
-) -> CollectionRecord:
-    """The collection a job works on: by id, or by name for a job queued before the registry
-    (creating the default collection if needed). A collection deleted since is a failure."""
-    repository = CollectionRepository(session)
-    if job.collection_id is not None:
-        found = await repository.get_by_id(job.collection_id)
-        if found is None:
-            raise CollectionNotFound(f"Collection '{job.collection}' was deleted")
-        return found
-    service = CollectionService(repository, pipeline.embedder, settings, job.tenant)
-    return await service.resolve(job.collection)
 
 
 async def get_indexing_service(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from memory_api.components import ComponentsDep
-from memory_api.indexing.repository import JobRepository
+from memory_api.jobs.repository import JobRepository
 
 router = APIRouter(tags=["operations"])
 
