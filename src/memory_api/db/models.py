@@ -4,6 +4,23 @@ from memory_api.collections.models import Collection
 from memory_api.db.base import Base
 from memory_api.documents.models import Chunk, Document
 from memory_api.indexing.models import IndexJob
+from memory_api.search.lexical.models import (
+    LexicalChunk,
+    LexicalPosting,
+    LexicalStats,
+    LexicalTerm,
+)
 from memory_api.state.models import SessionState
 
-__all__ = ["Base", "Chunk", "Collection", "Document", "IndexJob", "SessionState"]
+__all__ = [
+    "Base",
+    "Chunk",
+    "Collection",
+    "Document",
+    "IndexJob",
+    "LexicalChunk",
+    "LexicalPosting",
+    "LexicalStats",
+    "LexicalTerm",
+    "SessionState",
+]
