@@ -84,6 +84,15 @@ def within_budget(contents: list[str]) -> list[str]:
     return taken
 
 
+def wait_healthy(client: httpx.Client, limit_seconds: float = 300) -> None:
+    """Until /health says 200: the model loads after the server answers (503 meanwhile)."""
+    deadline = time.monotonic() + limit_seconds
+    while client.get("/health").status_code != 200:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the server did not become healthy")
+        time.sleep(0.5)
+
+
 @contextmanager
 def stack(backend: str, tmp: Path) -> Iterator[dict[str, str]]:
     """Settings for one backend pair; the servers it needs live for the block."""
@@ -118,6 +127,7 @@ def run_conversation(
     api.start()
     try:
         with httpx.Client(base_url=api.url, timeout=120) as client:
+            wait_healthy(client)
             started = time.perf_counter()
             response = client.post("/index_files", json={"directory": str(folder),
                                                         "file_extensions": [".txt"]})  # fmt: skip

@@ -93,10 +93,14 @@ async def test_check_exits_1_on_drift_and_repair_fixes_it(
         "collection": lt_settings.collection_name,
         "consistent": False,
         "chunks": chunks,
+        "texts": chunks,
         "vectors": chunks,  # one deleted, one orphan added
         "vectors_without_chunk": 1,
         "chunks_without_vector": 1,
         "model_problem": None,
+        "chunks_without_postings": 0,  # the lexical index is untouched
+        "postings_without_chunk": 0,
+        "lexical_frequencies_wrong": 0,
         "repaired": False,
     }
 
@@ -111,9 +115,13 @@ async def test_check_exits_1_on_drift_and_repair_fixes_it(
         "collection": lt_settings.collection_name,
         "consistent": True,
         "chunks": chunks,
+        "texts": chunks,
         "vectors": chunks,
         "vectors_without_chunk": 0,
         "chunks_without_vector": 0,
         "model_problem": None,
+        "chunks_without_postings": 0,
+        "postings_without_chunk": 0,
+        "lexical_frequencies_wrong": 0,
         "repaired": False,
     }

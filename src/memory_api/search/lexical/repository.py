@@ -225,14 +225,12 @@ class LexicalRepository:
     async def wrong_frequencies(self, collection_id: int) -> int:
         """Terms whose stored frequency differs from a count of the postings, plus one if the
         totals differ from the chunk entries."""
-        stored = dict(
-            (
-                await self.session.execute(
-                    select(terms.c.term, terms.c.df).where(terms.c.collection_id == collection_id)
-                )
-            ).tuples()
+        rows = await self.session.execute(
+            select(terms.c.term, terms.c.df).where(terms.c.collection_id == collection_id)
         )
-        counted = dict((await self.session.execute(self._recount(collection_id))).tuples())
+        stored: dict[str, int] = {term: df for term, df in rows}
+        rows = await self.session.execute(self._recount(collection_id))
+        counted: dict[str, int] = {term: df for term, df in rows}
         wrong = sum(
             1 for term in stored.keys() | counted.keys() if stored.get(term) != counted.get(term)
         )

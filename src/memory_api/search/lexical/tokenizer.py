@@ -18,6 +18,7 @@ agent's memory holds: chat logs, notes, code.
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
 from collections import Counter
@@ -71,9 +72,10 @@ def _number(token: str) -> str:
 
 
 def _date(year: str, month: int, day: str) -> str | None:
-    if 1 <= month <= 12 and 1 <= int(day) <= 31:
-        return f"{int(year):04d}-{month:02d}-{int(day):02d}"
-    return None
+    try:
+        return datetime.date(int(year), month, int(day)).isoformat()
+    except ValueError:  # "31 February": not a date
+        return None
 
 
 def dates(text: str) -> list[str]:
