@@ -3,6 +3,9 @@
     python -m bench.retrieval_quality [--dataset ../shared/datasets/locomo-dev]
         [--backends sqlite,postgres] [--modes hybrid,semantic,lexical] [--conversations 26,30]
 
+A mode may carry fusion options, ``hybrid:convex:0.3`` or ``hybrid:rrf:0.5:60`` (method,
+semantic weight, rrf k), to compare fusions on one index.
+
 The protocol is the dataset's README: each session becomes a text file
 ``<conv>_session_NN.txt`` (first line ``Session N (<date>)``, then ``[<dia_id>] <speaker>:
 <text>`` per turn, `` [shares a photo: <caption>]`` appended when there is one); each
@@ -66,6 +69,20 @@ def questions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         qa for qa in conversation["qa"] if qa.get("category") in (1, 2, 3, 4) and qa.get("evidence")
     ]
+
+
+def variant(mode: str) -> tuple[str, dict[str, Any] | None]:
+    """``hybrid``, or ``hybrid:convex:0.3`` / ``hybrid:rrf:0.5:60``: hybrid with those fusion
+    options (method, semantic weight, rrf k), to compare fusions on the same index."""
+    name, *options = mode.split(":")
+    if not options:
+        return name, None
+    fusion: dict[str, Any] = {"method": options[0]}
+    if len(options) > 1:
+        fusion["semantic_weight"] = float(options[1])
+    if len(options) > 2:
+        fusion["rrf_k"] = float(options[2])
+    return name, fusion
 
 
 def recall(evidence: list[str], contents: list[str]) -> float:
@@ -144,12 +161,15 @@ def run_conversation(
             }
             asked = questions(conversation)
             for mode in modes:
+                plain, fusion = variant(mode)
                 scores: dict[str, list[float]] = {"r1": [], "r5": [], "r10": [], "rb": []}
                 chars: list[int] = []
                 latencies: list[float] = []
                 for qa in asked:
                     for k in (1, 5, 10, 20):
-                        body: dict[str, Any] = {"query": qa["question"], "top_k": k, "mode": mode}
+                        body: dict[str, Any] = {"query": qa["question"], "top_k": k, "mode": plain}
+                        if fusion:
+                            body["fusion"] = fusion
                         if k == 20:  # the budget: hits until the content reaches it
                             body["max_chars"] = BUDGET
                         sent = time.perf_counter()
