@@ -47,16 +47,16 @@ async def stored(components: Components, collection_id: int) -> LexicalTables:
             )
         )
         found = frozenset((key, term, tf, length) for key, term, tf, length in rows)
-        rows = await session.execute(
+        pairs = await session.execute(
             select(entries.c.chunk_id, entries.c.length).where(
                 entries.c.collection_id == collection_id
             )
         )
-        lengths = {key: length for key, length in rows}
-        rows = await session.execute(
+        lengths = {key: length for key, length in pairs}
+        counts = await session.execute(
             select(terms.c.term, terms.c.df).where(terms.c.collection_id == collection_id)
         )
-        frequencies = {term: df for term, df in rows}
+        frequencies = {term: df for term, df in counts}
         kept = (
             await session.execute(
                 select(totals.c.chunks, totals.c.total_length).where(
