@@ -74,26 +74,16 @@ class LexicalIndex:
         if not wanted:
             return []
         repository = LexicalRepository(session)
-        frequencies = await repository.frequencies(collection_id, wanted)
+        (chunks, total_length), frequencies = await repository.statistics(collection_id, wanted)
         if not frequencies:
             return []
-        chunks, total_length = await repository.totals(collection_id)
         weights = {
             term: self.bm25.idf(chunks, frequencies[term]) for term in wanted if term in frequencies
         }
         ranked = await repository.score(
-            collection_id,
-            weights,
-            self.bm25.saturation(chunks, total_length),
-            limit,
-            where,
+            collection_id, weights, self.bm25.saturation(chunks, total_length), limit, where
         )
-        held: dict[int, set[str]] = {}
-        for key, term in await repository.matched(
-            collection_id, [key for key, _ in ranked], list(weights)
-        ):
-            held.setdefault(key, set()).add(term)
         return [
-            LexicalMatch(key, score, tuple(t for t in weights if t in held.get(key, ())))
-            for key, score in ranked
+            LexicalMatch(key, score, tuple(term for term in weights if term in held))
+            for key, score, held in ranked
         ]

@@ -138,13 +138,25 @@ class LexicalRepository:
         ).first()
         return (row[0], row[1]) if row else (0, 0)
 
-    async def frequencies(self, collection_id: int, query: Sequence[str]) -> dict[str, int]:
-        rows = await self.session.execute(
-            select(terms.c.term, terms.c.df).where(
-                terms.c.collection_id == collection_id, terms.c.term.in_(list(query))
+    async def statistics(
+        self, collection_id: int, query: Sequence[str]
+    ) -> tuple[tuple[int, int], dict[str, int]]:
+        """The collection's totals and the frequency of each query term it holds, in one
+        round trip (the totals ride along on each term's row)."""
+        kept = totals.c.collection_id == collection_id
+        rows = (
+            await self.session.execute(
+                select(
+                    terms.c.term,
+                    terms.c.df,
+                    select(totals.c.chunks).where(kept).scalar_subquery(),
+                    select(totals.c.total_length).where(kept).scalar_subquery(),
+                ).where(terms.c.collection_id == collection_id, terms.c.term.in_(list(query)))
             )
-        )
-        return {term: df for term, df in rows}
+        ).all()
+        if not rows:
+            return (0, 0), {}
+        return (rows[0][2] or 0, rows[0][3] or 0), {row[0]: row[1] for row in rows}
 
     async def score(
         self,
@@ -153,9 +165,10 @@ class LexicalRepository:
         saturation: tuple[float, float, float],
         limit: int,
         where: ColumnElement[bool] | None,
-    ) -> list[tuple[int, float]]:
+    ) -> list[tuple[int, float, set[str]]]:
         """The ``limit`` best chunks by ``sum(w(t) * tf * s0 / (tf + s1 + s2 * length))`` over
-        the terms of ``weights`` (BM25 with its constants folded in), ties by key."""
+        the terms of ``weights`` (BM25 with its constants folded in), ties by key; with the
+        terms each holds (terms never contain a space)."""
         s0, s1, s2 = (bindparam(f"s{i}", value, type_=Float) for i, value in enumerate(saturation))
         weight = case(
             {
@@ -167,7 +180,8 @@ class LexicalRepository:
         )
         tf = postings.c.tf
         score = func.sum(weight * tf * s0 / (tf + s1 + s2 * postings.c.length)).label("score")
-        query = select(postings.c.chunk_id, score).where(
+        held = func.aggregate_strings(postings.c.term, " ")
+        query = select(postings.c.chunk_id, score, held).where(
             postings.c.collection_id == collection_id, postings.c.term.in_(list(weights))
         )
         if where is not None:
@@ -181,22 +195,8 @@ class LexicalRepository:
             .order_by(score.desc(), postings.c.chunk_id)
             .limit(limit)
         )
-        return [(key, float(value)) for key, value in await self.session.execute(query)]
-
-    async def matched(
-        self, collection_id: int, chunk_ids: Sequence[int], query: Sequence[str]
-    ) -> list[tuple[int, str]]:
-        """``(chunk key, term)`` for each query term each of these chunks holds."""
-        if not chunk_ids or not query:
-            return []
-        rows = await self.session.execute(
-            select(postings.c.chunk_id, postings.c.term).where(
-                postings.c.collection_id == collection_id,
-                postings.c.term.in_(list(query)),
-                postings.c.chunk_id.in_(list(chunk_ids)),
-            )
-        )
-        return [(key, term) for key, term in rows]
+        rows = await self.session.execute(query)
+        return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
 
     # --- checking ----------------------------------------------------------------------------
     async def indexed_keys(self, collection_id: int) -> set[int]:
