@@ -3,6 +3,9 @@
     python -m bench.retrieval_quality [--dataset ../shared/datasets/locomo-dev]
         [--backends sqlite,postgres] [--modes hybrid,semantic,lexical] [--conversations 26,30]
 
+A mode may carry fusion options, ``hybrid:convex:0.3`` or ``hybrid:rrf:0.5:60`` (method,
+semantic weight, rrf k), to compare fusions on one index.
+
 The protocol is the dataset's README: each session becomes a text file
 ``<conv>_session_NN.txt`` (first line ``Session N (<date>)``, then ``[<dia_id>] <speaker>:
 <text>`` per turn, `` [shares a photo: <caption>]`` appended when there is one); each
@@ -69,6 +72,20 @@ def questions(conversation: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def variant(mode: str) -> tuple[str, dict[str, Any] | None]:
+    """``hybrid``, or ``hybrid:convex:0.3`` / ``hybrid:rrf:0.5:60``: hybrid with those fusion
+    options (method, semantic weight, rrf k), to compare fusions on the same index."""
+    name, *options = mode.split(":")
+    if not options:
+        return name, None
+    fusion: dict[str, Any] = {"method": options[0]}
+    if len(options) > 1:
+        fusion["semantic_weight"] = float(options[1])
+    if len(options) > 2:
+        fusion["rrf_k"] = float(options[2])
+    return name, fusion
+
+
 def recall(evidence: list[str], contents: list[str]) -> float:
     found = {tag for content in contents for tag in TAG.findall(content)}
     wanted = [item.strip() for item in evidence]
@@ -83,6 +100,15 @@ def within_budget(contents: list[str]) -> list[str]:
         if total >= BUDGET:
             break
     return taken
+
+
+def wait_healthy(client: httpx.Client, limit_seconds: float = 300) -> None:
+    """Until /health says 200: the model loads after the server answers (503 meanwhile)."""
+    deadline = time.monotonic() + limit_seconds
+    while client.get("/health").status_code != 200:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the server did not become healthy")
+        time.sleep(0.5)
 
 
 @contextmanager
@@ -119,6 +145,7 @@ def run_conversation(
     api.start()
     try:
         with httpx.Client(base_url=api.url, timeout=120) as client:
+            wait_healthy(client)
             started = time.perf_counter()
             response = client.post("/index_files", json={"directory": str(folder),
                                                         "file_extensions": [".txt"]})  # fmt: skip
@@ -135,12 +162,15 @@ def run_conversation(
             }
             asked = questions(conversation)
             for mode in modes:
+                plain, fusion = variant(mode)
                 scores: dict[str, list[float]] = {"r1": [], "r5": [], "r10": [], "rb": []}
                 chars: list[int] = []
                 latencies: list[float] = []
                 for qa in asked:
                     for k in (1, 5, 10, 20):
-                        body: dict[str, Any] = {"query": qa["question"], "top_k": k, "mode": mode}
+                        body: dict[str, Any] = {"query": qa["question"], "top_k": k, "mode": plain}
+                        if fusion:
+                            body["fusion"] = fusion
                         if k == 20:  # the budget: hits until the content reaches it
                             body["max_chars"] = BUDGET
                         sent = time.perf_counter()

@@ -20,6 +20,7 @@ from memory_api.db.session import Database
 from memory_api.embeddings.base import Embedder
 from memory_api.embeddings.factory import create_embedder
 from memory_api.observability.metrics import Metrics
+from memory_api.search.lexical.index import LexicalIndex
 from memory_api.search.protocols import LexicalIndexAPI
 from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
@@ -82,6 +83,7 @@ async def open_components(
             embedder=embedder,
             vectors=vectors,
             metrics=metrics or Metrics(),
+            lexical=LexicalIndex(),
         )
     finally:
         await vectors.aclose()

@@ -98,6 +98,9 @@ async def test_check_exits_1_on_drift_and_repair_fixes_it(
         "vectors_without_chunk": 1,
         "chunks_without_vector": 1,
         "model_problem": None,
+        "chunks_without_postings": 0,  # the lexical index is untouched
+        "postings_without_chunk": 0,
+        "lexical_frequencies_wrong": 0,
         "repaired": False,
     }
 
@@ -117,5 +120,8 @@ async def test_check_exits_1_on_drift_and_repair_fixes_it(
         "vectors_without_chunk": 0,
         "chunks_without_vector": 0,
         "model_problem": None,
+        "chunks_without_postings": 0,
+        "postings_without_chunk": 0,
+        "lexical_frequencies_wrong": 0,
         "repaired": False,
     }

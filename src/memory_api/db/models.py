@@ -4,6 +4,23 @@ from memory_api.collections.models import Collection
 from memory_api.db.base import Base
 from memory_api.documents.models import Chunk, Document
 from memory_api.jobs.models import Job
+from memory_api.search.lexical.models import (
+    LexicalChunk,
+    LexicalPosting,
+    LexicalStats,
+    LexicalTerm,
+)
 from memory_api.state.models import SessionState
 
-__all__ = ["Base", "Chunk", "Collection", "Document", "Job", "SessionState"]
+__all__ = [
+    "Base",
+    "Chunk",
+    "Collection",
+    "Document",
+    "Job",
+    "LexicalChunk",
+    "LexicalPosting",
+    "LexicalStats",
+    "LexicalTerm",
+    "SessionState",
+]

@@ -1,9 +1,11 @@
-"""Drift between the database (system of record) and the vector store, and its repair.
+"""Drift between the database (system of record) and the vector store or the lexical index,
+and its repair.
 
 Each distinct indexed text of a collection's chunks must have one vector, under its hash, and
 no other vector may exist. Drift can appear when a process dies between a Chroma write and the
 database commit, or when someone edits either store by hand. Repair deletes vectors that no
-chunk row owns and rebuilds missing vectors from the chunk text kept in the database.
+chunk row owns and rebuilds missing vectors from the chunk text kept in the database. The
+lexical index is compared with a recount of every chunk's text (search.lexical.consistency).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from memory_api.collections.repository import CollectionRecord, CollectionReposi
 from memory_api.collections.service import check_model
 from memory_api.components import Components
 from memory_api.documents.repository import DocumentRepository
+from memory_api.search.lexical.consistency import LexicalDrift, check_lexical
 
 REPAIR_BATCH = 256
 
@@ -28,11 +31,14 @@ class DriftReport:
     vectors_without_chunk: list[str] = field(default_factory=list)
     chunks_without_vector: list[str] = field(default_factory=list)
     model_problem: str | None = None
+    lexical: LexicalDrift = field(default_factory=LexicalDrift)
     repaired: bool = False
 
     @property
     def consistent(self) -> bool:
-        return not (self.vectors_without_chunk or self.chunks_without_vector or self.model_problem)
+        return self.lexical.consistent and not (
+            self.vectors_without_chunk or self.chunks_without_vector or self.model_problem
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +50,9 @@ class DriftReport:
             "vectors_without_chunk": len(self.vectors_without_chunk),
             "chunks_without_vector": len(self.chunks_without_vector),
             "model_problem": self.model_problem,
+            "chunks_without_postings": len(self.lexical.stale),
+            "postings_without_chunk": len(self.lexical.orphans),
+            "lexical_frequencies_wrong": self.lexical.wrong_frequencies,
             "repaired": self.repaired,
         }
 
@@ -75,8 +84,13 @@ async def check(
     report.texts, report.vectors = len(hashes), len(vector_ids)
     report.vectors_without_chunk = sorted(vector_ids - hashes)
     report.chunks_without_vector = sorted(hashes - vector_ids)
+    vectors_drift = bool(report.vectors_without_chunk or report.chunks_without_vector)
+    # The lexical index needs no model: it is repaired whatever the vectors' state.
+    report.lexical = await check_lexical(components.database, record.id, repair=repair)
     if repair and report.model_problem is None and not report.consistent:
-        await _repair(components, record, report)
+        if vectors_drift:
+            await _repair(components, record, report)
+        report.repaired = True
     return report
 
 

@@ -1,0 +1,1 @@
+"""The lexical (BM25) index, kept in the relational database beside the chunk rows."""

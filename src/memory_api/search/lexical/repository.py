@@ -1,0 +1,267 @@
+"""All SQL of the lexical index. One statement text for SQLite and PostgreSQL throughout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Table, bindparam, case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from memory_api.documents.repository import chunks_table, documents_table
+from memory_api.search.lexical.models import (
+    LexicalChunk,
+    LexicalPosting,
+    LexicalStats,
+    LexicalTerm,
+)
+
+postings: Table = LexicalPosting.__table__  # type: ignore[assignment]
+entries: Table = LexicalChunk.__table__  # type: ignore[assignment]
+terms: Table = LexicalTerm.__table__  # type: ignore[assignment]
+totals: Table = LexicalStats.__table__  # type: ignore[assignment]
+BATCH = 500  # values per IN list
+
+
+def _batches(values: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
+    return (values[start : start + size] for start in range(0, len(values), size))
+
+
+class LexicalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return pg_insert if dialect == "postgresql" else sqlite_insert
+
+    # --- writing -----------------------------------------------------------------------------
+    async def insert(
+        self, collection_id: int, lengths: Mapping[int, int], rows: Sequence[dict[str, Any]]
+    ) -> None:
+        """Chunk entries (key: length) and their postings (``term, chunk_id, tf, length``)."""
+        if lengths:
+            await self.session.execute(
+                entries.insert(),
+                [
+                    {"chunk_id": key, "collection_id": collection_id, "length": length}
+                    for key, length in lengths.items()
+                ],
+            )
+        if rows:
+            await self.session.execute(
+                postings.insert(), [{"collection_id": collection_id, **row} for row in rows]
+            )
+
+    async def add_frequencies(self, collection_id: int, counts: Mapping[str, int]) -> None:
+        """Raise the document frequency of each term by its count (new terms start at it)."""
+        if not counts:
+            return
+        statement = self._insert()(terms)
+        statement = statement.on_conflict_do_update(
+            index_elements=[terms.c.collection_id, terms.c.term],
+            set_={"df": terms.c.df + statement.excluded.df},
+        )
+        await self.session.execute(
+            statement,
+            [{"collection_id": collection_id, "term": t, "df": n} for t, n in counts.items()],
+        )
+
+    async def lower_frequencies(self, collection_id: int, counts: Mapping[str, int]) -> None:
+        if not counts:
+            return
+        statement = (
+            update(terms)
+            .where(terms.c.collection_id == collection_id, terms.c.term == bindparam("t"))
+            .values(df=terms.c.df - bindparam("n"))
+        )
+        await self.session.execute(statement, [{"t": t, "n": n} for t, n in counts.items()])
+        for batch in _batches(sorted(counts)):
+            await self.session.execute(
+                delete(terms).where(
+                    terms.c.collection_id == collection_id, terms.c.term.in_(batch), terms.c.df <= 0
+                )
+            )
+
+    async def add_totals(self, collection_id: int, chunks: int, length: int) -> None:
+        """Add to (or, with negative figures, take from) the collection's totals."""
+        statement = self._insert()(totals).values(
+            collection_id=collection_id, chunks=chunks, total_length=length
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[totals.c.collection_id],
+            set_={
+                "chunks": totals.c.chunks + statement.excluded.chunks,
+                "total_length": totals.c.total_length + statement.excluded.total_length,
+            },
+        )
+        await self.session.execute(statement)
+
+    async def postings_of(self, chunk_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+        """``(chunk key, term, tf)`` of these chunks, whatever their collection."""
+        found: list[tuple[int, str, int]] = []
+        for batch in _batches(sorted(set(chunk_ids))):
+            rows = await self.session.execute(
+                select(postings.c.chunk_id, postings.c.term, postings.c.tf).where(
+                    postings.c.chunk_id.in_(batch)
+                )
+            )
+            found += [(key, term, tf) for key, term, tf in rows]
+        return found
+
+    async def entries_of(self, chunk_ids: Sequence[int]) -> dict[int, int]:
+        """The length of each of these chunks that has an entry."""
+        found: dict[int, int] = {}
+        for batch in _batches(sorted(set(chunk_ids))):
+            rows = await self.session.execute(
+                select(entries.c.chunk_id, entries.c.length).where(entries.c.chunk_id.in_(batch))
+            )
+            found.update({key: length for key, length in rows})
+        return found
+
+    async def delete(self, chunk_ids: Sequence[int]) -> None:
+        for batch in _batches(sorted(set(chunk_ids))):
+            await self.session.execute(delete(postings).where(postings.c.chunk_id.in_(batch)))
+            await self.session.execute(delete(entries).where(entries.c.chunk_id.in_(batch)))
+
+    # --- searching ---------------------------------------------------------------------------
+    async def totals(self, collection_id: int) -> tuple[int, int]:
+        """``(chunks, total length)`` of the collection's index."""
+        row = (
+            await self.session.execute(
+                select(totals.c.chunks, totals.c.total_length).where(
+                    totals.c.collection_id == collection_id
+                )
+            )
+        ).first()
+        return (row[0], row[1]) if row else (0, 0)
+
+    async def statistics(
+        self, collection_id: int, query: Sequence[str]
+    ) -> tuple[tuple[int, int], dict[str, int]]:
+        """The collection's totals and the frequency of each query term it holds, in one
+        round trip (the totals ride along on each term's row)."""
+        kept = totals.c.collection_id == collection_id
+        rows = (
+            await self.session.execute(
+                select(
+                    terms.c.term,
+                    terms.c.df,
+                    select(totals.c.chunks).where(kept).scalar_subquery(),
+                    select(totals.c.total_length).where(kept).scalar_subquery(),
+                ).where(terms.c.collection_id == collection_id, terms.c.term.in_(list(query)))
+            )
+        ).all()
+        if not rows:
+            return (0, 0), {}
+        return (rows[0][2] or 0, rows[0][3] or 0), {row[0]: row[1] for row in rows}
+
+    async def score(
+        self,
+        collection_id: int,
+        weights: Mapping[str, float],
+        saturation: tuple[float, float, float],
+        limit: int,
+        where: ColumnElement[bool] | None,
+    ) -> list[tuple[int, float, set[str]]]:
+        """The ``limit`` best chunks by ``sum(w(t) * tf * s0 / (tf + s1 + s2 * length))`` over
+        the terms of ``weights`` (BM25 with its constants folded in), ties by key; with the
+        terms each holds (terms never contain a space)."""
+        s0, s1, s2 = (bindparam(f"s{i}", value, type_=Float) for i, value in enumerate(saturation))
+        weight = case(
+            {
+                term: bindparam(f"w{i}", value, type_=Float)
+                for i, (term, value) in enumerate(weights.items())
+            },
+            value=postings.c.term,
+            else_=0.0,
+        )
+        tf = postings.c.tf
+        score = func.sum(weight * tf * s0 / (tf + s1 + s2 * postings.c.length)).label("score")
+        held = func.aggregate_strings(postings.c.term, " ")
+        query = select(postings.c.chunk_id, score, held).where(
+            postings.c.collection_id == collection_id, postings.c.term.in_(list(weights))
+        )
+        if where is not None:
+            query = (
+                query.join(chunks_table, chunks_table.c.id == postings.c.chunk_id)
+                .join(documents_table, documents_table.c.id == chunks_table.c.document_id)
+                .where(where)
+            )
+        query = (
+            query.group_by(postings.c.chunk_id)
+            .order_by(score.desc(), postings.c.chunk_id)
+            .limit(limit)
+        )
+        rows = await self.session.execute(query)
+        return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
+
+    # --- checking ----------------------------------------------------------------------------
+    async def indexed_keys(self, collection_id: int) -> set[int]:
+        """Keys of every chunk the collection's index holds anything of."""
+        found = set(
+            await self.session.scalars(
+                select(entries.c.chunk_id).where(entries.c.collection_id == collection_id)
+            )
+        )
+        found.update(
+            await self.session.scalars(
+                select(postings.c.chunk_id)
+                .distinct()
+                .where(postings.c.collection_id == collection_id)
+            )
+        )
+        return found
+
+    def _recount(self, collection_id: int) -> Any:
+        return (
+            select(postings.c.term, func.count().label("df"))
+            .where(postings.c.collection_id == collection_id)
+            .group_by(postings.c.term)
+        )
+
+    async def wrong_frequencies(self, collection_id: int) -> int:
+        """Terms whose stored frequency differs from a count of the postings, plus one if the
+        totals differ from the chunk entries."""
+        rows = await self.session.execute(
+            select(terms.c.term, terms.c.df).where(terms.c.collection_id == collection_id)
+        )
+        stored: dict[str, int] = {term: df for term, df in rows}
+        rows = await self.session.execute(self._recount(collection_id))
+        counted: dict[str, int] = {term: df for term, df in rows}
+        wrong = sum(
+            1 for term in stored.keys() | counted.keys() if stored.get(term) != counted.get(term)
+        )
+        row = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(entries.c.length), 0)).where(
+                    entries.c.collection_id == collection_id
+                )
+            )
+        ).one()
+        kept = await self.totals(collection_id)
+        return wrong + (0 if kept == (row[0], int(row[1])) else 1)
+
+    async def rebuild_frequencies(self, collection_id: int) -> None:
+        """Frequencies and totals recounted from the postings and chunk entries."""
+        await self.session.execute(delete(terms).where(terms.c.collection_id == collection_id))
+        await self.session.execute(delete(totals).where(totals.c.collection_id == collection_id))
+        recount = self._recount(collection_id).subquery()
+        await self.session.execute(
+            terms.insert().from_select(
+                ["collection_id", "term", "df"],
+                select(bindparam("c", collection_id), recount.c.term, recount.c.df),
+            )
+        )
+        await self.session.execute(
+            totals.insert().from_select(
+                ["collection_id", "chunks", "total_length"],
+                select(
+                    bindparam("c", collection_id),
+                    func.count(),
+                    func.coalesce(func.sum(entries.c.length), 0),
+                ).where(entries.c.collection_id == collection_id),
+            )
+        )
