@@ -14,7 +14,10 @@ from fastapi import FastAPI
 from memory_api import __version__
 from memory_api.auth.middleware import APIKeyMiddleware
 from memory_api.auth.openapi import declare_security
+from memory_api.collections.routes import router as collections_router
+from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
+from memory_api.documents.api_routes import router as documents_api_router
 from memory_api.documents.routes import router as documents_router
 from memory_api.health.routes import router as health_router
 from memory_api.http.body_limit import BodySizeLimitMiddleware
@@ -40,15 +43,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     prepare_index_roots(settings)
     async with open_components(settings, app.state.metrics) as base:
         worker = _job_worker(base) if app.state.run_worker else None
-        components = replace(base, worker=worker)
+        sweeper = (
+            CollectionSweeper(base.database, base.vectors, interval=SWEEP_INTERVAL)
+            if app.state.run_worker
+            else None
+        )
+        components = replace(base, worker=worker, sweeper=sweeper)
         app.state.components = components
         if worker is not None:
             worker.start()
+        if sweeper is not None:
+            sweeper.start()
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
+            if sweeper is not None:
+                await sweeper.stop()
             if worker is not None:
                 await worker.stop()
 
@@ -106,6 +118,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(state_router)
     app.include_router(search_router)
     app.include_router(documents_router)
+    app.include_router(collections_router)
+    app.include_router(documents_api_router)
     app.include_router(indexing_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
