@@ -116,9 +116,13 @@ def encode_cursor(doc_id: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = cursor + "=" * (-len(cursor) % 4)
+        doc_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("cursor is not one this service returned") from None
+        doc_id = None
+    if doc_id is None or encode_cursor(doc_id) != cursor:
+        raise InvalidInput("cursor is not one this service returned")
+    return doc_id
 
 
 def summary(row: DocumentRow) -> dict[str, Any]:

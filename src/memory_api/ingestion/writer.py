@@ -124,7 +124,10 @@ class DocumentWriter:
                 await self.lexical.remove(session, collection.id, removed)
             await rows.delete_documents(deleted)
             texts = distinct_texts(documents)
+            # The vectors of the chunks just removed are still in the store (orphans are
+            # deleted last): a replaced document's unchanged pieces reuse them, not re-embed.
             existing = await rows.referenced_hashes(collection.id, list(texts))
+            existing |= {chunk.text_hash for chunk in removed}
             needed = {key: text for key, text in texts.items() if key not in existing}
             missing = {key: text for key, text in needed.items() if key not in embedded}
             if missing:  # a row whose vector we counted on went meanwhile: embed it now
