@@ -19,6 +19,8 @@ from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
 from memory_api.documents.api_routes import router as documents_api_router
 from memory_api.documents.routes import router as documents_router
+from memory_api.documents.upload_routes import UPLOAD_PATH
+from memory_api.documents.upload_routes import router as upload_router
 from memory_api.health.routes import router as health_router
 from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
@@ -108,6 +110,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         timeout=settings.http_body_timeout,
+        paths=[(UPLOAD_PATH, settings.max_upload_bytes)],
     )
     if settings.api_keys:
         app.add_middleware(APIKeyMiddleware, keys=settings.parsed_api_keys())
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(documents_router)
     app.include_router(collections_router)
     app.include_router(documents_api_router)
+    app.include_router(upload_router)
     app.include_router(indexing_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
