@@ -291,3 +291,6 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
     stats.set_defaults(handler=_run(_stats))
     _add_job_commands(commands, remote)
+    from memory_api.cli_documents import add_document_commands
+
+    add_document_commands(commands, remote, remote_again, _run)

@@ -82,6 +82,8 @@ async def test_create_list_show(lt_client: httpx.AsyncClient) -> None:
     plain = await lt_client.post("/collections", json={"name": "a-0_z"})
     assert plain.status_code == 201
     assert (plain.json()["chunk_size"], plain.json()["chunk_overlap"]) == (1000, 200)
+    small = await lt_client.post("/collections", json={"name": "small", "chunk_size": 50})
+    assert (small.json()["chunk_size"], small.json()["chunk_overlap"]) == (50, 10)
 
     again = await lt_client.post("/collections", json={"name": "notes"})
     assert again.status_code == 409
@@ -93,6 +95,7 @@ async def test_create_list_show(lt_client: httpx.AsyncClient) -> None:
     assert [(c["name"], c["documents"], c["chunks"]) for c in listed] == [
         ("a-0_z", 0, 0),
         ("notes", 1, 1),
+        ("small", 0, 0),
     ]
     shown = await lt_client.get("/collections/notes")
     assert shown.status_code == 200

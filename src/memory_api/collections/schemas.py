@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from memory_api.http.schemas import StrictRequest
+from memory_api.http.schemas import JSONInteger, StrictRequest
 
 NAME_PATTERN = r"^[a-z0-9_-]{1,63}$"
 NAME_RULE = "1 to 63 characters from a-z 0-9 _ -"
@@ -23,14 +23,15 @@ class CollectionCreate(StrictRequest):
     metadata: dict[str, Any] = Field(
         default_factory=dict, description="Any JSON object, returned as given."
     )
-    chunk_size: int | None = Field(
+    chunk_size: JSONInteger | None = Field(
         None, ge=50, le=100_000, description="Characters per chunk (default: the service's)."
     )
-    chunk_overlap: int | None = Field(
+    chunk_overlap: JSONInteger | None = Field(
         None,
         ge=0,
         le=99_999,
-        description="Characters shared by neighbouring chunks; less than chunk_size.",
+        description="Characters shared by neighbouring chunks; less than chunk_size (default: "
+        "the service's, at most a fifth of chunk_size).",
     )
 
 

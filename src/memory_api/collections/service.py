@@ -106,7 +106,9 @@ class CollectionService:
         """A new collection built with the configured model: 409 if the name is live, 422
         for chunking that cannot split (overlap not below the size)."""
         size = body.chunk_size or self.settings.chunk_size
-        overlap = self.settings.chunk_overlap if body.chunk_overlap is None else body.chunk_overlap
+        overlap = body.chunk_overlap
+        if overlap is None:  # the service's, but at most a fifth of a smaller chunk_size
+            overlap = min(self.settings.chunk_overlap, size // 5)
         if overlap >= size:
             raise InvalidInput(
                 f"chunk_overlap ({overlap}) must be smaller than chunk_size ({size})"

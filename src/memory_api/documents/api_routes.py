@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from memory_api.collections.schemas import NamePath
 from memory_api.documents.api_schemas import (
@@ -57,6 +58,21 @@ async def write_batch(
 ) -> BatchResponse:
     documents = [Incoming(d.doc_id, d.text, d.metadata) for d in body.documents]
     return await service.batch(name, documents)
+
+
+async def batch_only() -> Response:
+    """Any other method on the batch path: 405 naming POST (doc_id "batch" is reserved)."""
+    return JSONResponse(
+        {"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "POST"}
+    )
+
+
+router.add_api_route(
+    f"{BASE}/batch",
+    batch_only,
+    methods=["GET", "PUT", "DELETE", "PATCH", "OPTIONS"],
+    include_in_schema=False,
+)
 
 
 @router.put(

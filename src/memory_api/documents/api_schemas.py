@@ -11,8 +11,9 @@ from memory_api.http.schemas import StrictRequest
 
 DOC_ID_PATTERN = r"^[A-Za-z0-9._~:@-]{1,512}$"
 DOC_ID_RULE = (
-    "1 to 512 characters from A-Z a-z 0-9 . _ ~ : @ - (URL-safe: no escaping needed), "
-    "not only dots; ids starting with 'file:' are those of files indexed from folders"
+    "1 to 512 characters from A-Z a-z 0-9 . _ ~ : @ - (URL-safe; send '.' and '..' as %2E "
+    "and %2E%2E); not 'batch' (the batch endpoint's path); ids starting with 'file:' are "
+    "those of files indexed from folders"
 )
 #: metadata keys the service sets or derives: a client may not send them
 RESERVED_KEYS = frozenset(
@@ -113,3 +114,7 @@ class DocumentPage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as ?cursor= for the next page; null on the last page."
     )
+
+
+class UploadResponse(BaseModel):
+    documents: list[DocumentWritten] = Field(description="One per file, in upload order.")

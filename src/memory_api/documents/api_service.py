@@ -62,7 +62,7 @@ class Incoming:
 
 
 def check_doc_id(doc_id: str) -> None:
-    if not _DOC_ID.match(doc_id) or set(doc_id) == {"."}:
+    if not _DOC_ID.match(doc_id) or doc_id == "batch":
         raise InvalidInput(f"doc_id {doc_id[:80]!r} is not valid: {DOC_ID_RULE}")
 
 

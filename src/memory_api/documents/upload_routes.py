@@ -6,10 +6,9 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile, status
-from pydantic import BaseModel
 
 from memory_api.collections.schemas import NamePath
-from memory_api.documents.api_schemas import DocumentWritten
+from memory_api.documents.api_schemas import UploadResponse
 from memory_api.documents.api_service import DocumentsServiceDep
 from memory_api.documents.uploads import UploadedFile, upload
 from memory_api.errors import InvalidInput
@@ -20,10 +19,6 @@ from memory_api.ingestion.extract import SUPPORTED
 router = APIRouter(tags=["documents"], route_class=JSONRoute)
 #: the path whose body limit is MEMORY_API_MAX_UPLOAD_BYTES (see app.py)
 UPLOAD_PATH = r"/collections/[^/]+/files"
-
-
-class UploadResponse(BaseModel):
-    documents: list[DocumentWritten]
 
 
 def _metadata(text: str | None) -> dict[str, Any]:
@@ -70,7 +65,7 @@ def _metadata(text: str | None) -> dict[str, Any]:
 async def upload_files(
     name: NamePath,
     service: DocumentsServiceDep,
-    files: Annotated[list[UploadFile], File(description="One or more files.")],
+    files: Annotated[list[UploadFile], File(min_length=1, description="One or more files.")],
     metadata: Annotated[
         str | None, Form(description="A JSON object: metadata of every file's document.")
     ] = None,

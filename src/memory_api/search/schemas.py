@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from memory_api.collections.schemas import CollectionName
-from memory_api.http.schemas import StrictRequest
+from memory_api.http.schemas import JSONInteger, StrictRequest
 from memory_api.search.filters import MetadataFilter
 
 Mode = Literal["hybrid", "semantic", "lexical"]
 FusionMethod = Literal["convex", "rrf"]
-
-
-def _integral_float_to_int(value: Any) -> Any:
-    # JSON Schema counts 18.0 as an integer and some JSON encoders write integers that way.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-JSONInteger = Annotated[int, BeforeValidator(_integral_float_to_int)]
 
 
 class FusionOptions(StrictRequest):
