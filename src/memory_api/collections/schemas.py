@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-from memory_api.http.schemas import JSONInteger, StrictRequest
+from memory_api.http.schemas import INTEGRAL, StrictRequest
 
 NAME_PATTERN = r"^[a-z0-9_-]{1,63}$"
 NAME_RULE = "1 to 63 characters from a-z 0-9 _ -"
@@ -23,13 +23,13 @@ class CollectionCreate(StrictRequest):
     metadata: dict[str, Any] = Field(
         default_factory=dict, description="Any JSON object, returned as given."
     )
-    chunk_size: JSONInteger | None = Field(
-        None, ge=50, le=100_000, description="Characters per chunk (default: the service's)."
+    # The bounds on the integer, before the float-to-int validator: after it (or on the
+    # optional) the OpenAPI document shows "ge"/"le", which JSON Schema does not know.
+    chunk_size: Annotated[int, Field(ge=50, le=100_000), INTEGRAL] | None = Field(
+        None, description="Characters per chunk (default: the service's)."
     )
-    chunk_overlap: JSONInteger | None = Field(
+    chunk_overlap: Annotated[int, Field(ge=0, le=99_999), INTEGRAL] | None = Field(
         None,
-        ge=0,
-        le=99_999,
         description="Characters shared by neighbouring chunks; less than chunk_size (default: "
         "the service's, at most a fifth of chunk_size).",
     )

@@ -14,7 +14,8 @@ def _integral_float_to_int(value: Any) -> Any:
     return value
 
 
-JSONInteger = Annotated[int, BeforeValidator(_integral_float_to_int)]
+INTEGRAL = BeforeValidator(_integral_float_to_int)
+JSONInteger = Annotated[int, INTEGRAL]
 
 
 class StrictRequest(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from memory_api.collections.schemas import CollectionName
-from memory_api.http.schemas import JSONInteger, StrictRequest
+from memory_api.http.schemas import INTEGRAL, JSONInteger, StrictRequest
 from memory_api.search.filters import MetadataFilter
 
 Mode = Literal["hybrid", "semantic", "lexical"]
@@ -41,7 +41,8 @@ class RAGQueryRequest(StrictRequest):
         None, description="The collection to search (default: the default collection)."
     )
     fusion: FusionOptions | None = None
-    max_chars: Annotated[JSONInteger, Field(ge=1, le=1_000_000)] | None = Field(
+    # INTEGRAL after the bounds: before them, the schema shows "ge"/"le" (not JSON Schema).
+    max_chars: Annotated[int, Field(ge=1, le=1_000_000), INTEGRAL] | None = Field(
         None,
         description="A context budget: hits are taken in rank order (at most top_k) until the "
         "returned content reaches this many characters, the last one included.",
