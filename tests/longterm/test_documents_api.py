@@ -292,3 +292,57 @@ async def test_error_statuses(
         assert response.headers["allow"] == "POST"
     assert (await lt_client.get(DOCS)).json()["documents"] == []
     assert (await lt_client.get("/collections")).json()[0]["documents"] == 0
+
+
+@pytest.mark.usefixtures("notes")
+async def test_a_failed_batch_writes_nothing(
+    lt_client: httpx.AsyncClient, lt_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The vector store goes away in the middle of the write (after the rows of the batch were
+    inserted in its transaction): 503, and not one document of the batch exists."""
+    from memory_api.errors import VectorStoreUnavailable
+
+    await lt_client.put(f"{DOCS}/old", json={"text": BREAD})
+    store = lt_app.state.components.vectors
+
+    async def down(*args: Any, **kwargs: Any) -> None:
+        raise VectorStoreUnavailable("Vector store unavailable: test")
+
+    monkeypatch.setattr(store, "delete", down)  # the last step of DocumentWriter.write
+    batch = [
+        {"doc_id": "cats", "text": CATS},
+        {"doc_id": "old", "text": BONDS},  # would replace, and orphan BREAD's vector
+    ]
+    response = await lt_client.post(f"{DOCS}/batch", json={"documents": batch})
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Vector store unavailable: test"}
+    monkeypatch.undo()
+    listed = (await lt_client.get(DOCS)).json()["documents"]
+    assert [(d["doc_id"], d["content_hash"]) for d in listed] == [("old", sha256(BREAD))]
+    assert (await lt_client.get(f"{DOCS}/old")).json()["text"] == BREAD
+
+
+@pytest.mark.usefixtures("notes")
+async def test_concurrent_writes_of_one_doc_id_leave_one_consistent_document(
+    lt_client: httpx.AsyncClient, lt_app: FastAPI
+) -> None:
+    import asyncio
+
+    texts = [CATS, BONDS, BREAD, f"{CATS} {BONDS}", f"{BREAD} {CATS}"]
+    responses = await asyncio.gather(
+        *(lt_client.put(f"{DOCS}/same", json={"text": text}) for text in texts)
+    )
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
+    final = (await lt_client.get(f"{DOCS}/same")).json()
+    assert final["text"] in texts and final["content_hash"] == sha256(final["text"])
+    info = (await lt_client.get("/collections/notes")).json()
+    assert (info["documents"], info["chunks"]) == (1, 1)
+    hits = await search(lt_client, final["text"], top_k=5)
+    assert [(h["doc_id"], h["content"]) for h in hits] == [("same", final["text"])]
+    from memory_api.collections.repository import CollectionRepository
+
+    components = lt_app.state.components
+    async with components.database.reading() as session:
+        record = await CollectionRepository(session).get("default", "notes")
+    assert record is not None
+    assert await components.vectors.ids(record.vector_collection) == {sha256(final["text"])}

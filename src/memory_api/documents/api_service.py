@@ -184,14 +184,16 @@ class DocumentsService:
             or stored[document.doc_id][:2] != (content_hash(document.text), document.metadata)
         ]
         new = await asyncio.to_thread(lambda: [_new_document(splitter, d) for d in changed])
+        replaced: frozenset[str] = frozenset()
         if new:
             embedded = await self.writer.embed_missing(collection, new)
-            await self.writer.write(collection, new, embedded, replace_by_doc_id=True)
+            outcome = await self.writer.write(collection, new, embedded, replace_by_doc_id=True)
+            replaced = outcome.replaced_doc_ids  # decided under the lock: exact when racing
         by_id = {document.doc_id: document for document in new}
         results = []
         for document in documents:
             written = by_id.get(document.doc_id)
-            status: WriteStatus = "created" if document.doc_id not in stored else "replaced"
+            status: WriteStatus = "replaced" if document.doc_id in replaced else "created"
             if written is None:
                 status = "unchanged"
             chunk_count = len(written.chunks) if written else stored[document.doc_id][2]

@@ -40,6 +40,8 @@ class WriteResult:
     chunks_deleted: int = 0
     vectors_written: int = 0
     vectors_deleted: int = 0
+    #: with ``replace_by_doc_id``: the doc_ids that existed (under the lock): replaced
+    replaced_doc_ids: frozenset[str] = frozenset()
 
 
 def distinct_texts(documents: Sequence[NewDocument]) -> dict[str, str]:
@@ -119,6 +121,7 @@ class DocumentWriter:
             if replace_by_doc_id:
                 found = await rows.by_doc_ids(collection.id, [doc.doc_id for doc in documents])
                 replaced = [*replaced, *(stored.id for stored in found.values())]
+                result.replaced_doc_ids = frozenset(found)
             removed = await rows.remove_chunks([*replaced, *deleted])
             if self.lexical is not None and removed:
                 await self.lexical.remove(session, collection.id, removed)
