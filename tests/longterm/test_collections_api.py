@@ -190,3 +190,17 @@ async def test_a_deletion_left_unfinished_is_finished_by_the_next_process(
     async with serving(lt_settings, run_worker=True) as second:
         await wait_until_swept(second.app, vectors)  # type: ignore[attr-defined]
         assert (await second.get("/collections")).json() == []
+
+
+async def test_rag_stats_of_a_collection(lt_client: httpx.AsyncClient) -> None:
+    assert (await lt_client.post("/collections", json={"name": "notes"})).status_code == 201
+    await lt_client.put("/collections/notes/documents/n1", json={"text": NOTE})
+    stats = (await lt_client.get("/rag_stats", params={"collection": "notes"})).json()
+    assert (stats["collection"], stats["documents"], stats["chunks"]) == ("notes", 1, 1)
+    assert stats["vectors"] == 1
+    assert stats["by_extension"] == {"": {"documents": 1, "chunks": 1}}
+    default = (await lt_client.get("/rag_stats")).json()
+    assert (default["documents"], default["chunks"]) == (0, 0)
+    missing = await lt_client.get("/rag_stats", params={"collection": "nope"})
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Collection 'nope' not found"})
+    assert (await lt_client.get("/rag_stats", params={"collection": "No"})).status_code == 422

@@ -90,8 +90,9 @@ class AsyncMemoryClient:
         call = Calls.query(query, top_k, filter_metadata, mode, collection, fusion)
         return await self._send(call)
 
-    async def stats(self) -> RAGStatsResponse:
-        return await self._send(Calls.stats())
+    async def stats(self, collection: str | None = None) -> RAGStatsResponse:
+        """Statistics of the default collection, or of ``collection``."""
+        return await self._send(Calls.stats(collection))
 
     async def index(
         self,

@@ -121,8 +121,9 @@ class Calls:
         return Call("POST", "/rag_query", QUERY, json=body)
 
     @staticmethod
-    def stats() -> Call[RAGStatsResponse]:
-        return Call("GET", "/rag_stats", STATS)
+    def stats(collection: str | None = None) -> Call[RAGStatsResponse]:
+        params = {} if collection is None else {"collection": collection}
+        return Call("GET", "/rag_stats", STATS, params=params)
 
     @staticmethod
     def index(

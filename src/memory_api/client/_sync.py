@@ -89,8 +89,9 @@ class MemoryClient:
         call = Calls.query(query, top_k, filter_metadata, mode, collection, fusion)
         return self._send(call)
 
-    def stats(self) -> RAGStatsResponse:
-        return self._send(Calls.stats())
+    def stats(self, collection: str | None = None) -> RAGStatsResponse:
+        """Statistics of the default collection, or of ``collection``."""
+        return self._send(Calls.stats(collection))
 
     def index(
         self,
