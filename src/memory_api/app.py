@@ -14,8 +14,13 @@ from fastapi import FastAPI
 from memory_api import __version__
 from memory_api.auth.middleware import APIKeyMiddleware
 from memory_api.auth.openapi import declare_security
+from memory_api.collections.routes import router as collections_router
+from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
+from memory_api.documents.api_routes import router as documents_api_router
 from memory_api.documents.routes import router as documents_router
+from memory_api.documents.upload_routes import UPLOAD_PATH
+from memory_api.documents.upload_routes import router as upload_router
 from memory_api.health.routes import router as health_router
 from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
@@ -41,15 +46,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     prepare_index_roots(settings)
     async with open_components(settings, app.state.metrics) as base:
         worker = _job_worker(base) if app.state.run_worker else None
-        components = replace(base, worker=worker)
+        sweeper = (
+            CollectionSweeper(base.database, base.vectors, interval=SWEEP_INTERVAL)
+            if app.state.run_worker
+            else None
+        )
+        components = replace(base, worker=worker, sweeper=sweeper)
         app.state.components = components
         if worker is not None:
             worker.start()
+        if sweeper is not None:
+            sweeper.start()
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
+            if sweeper is not None:
+                await sweeper.stop()
             if worker is not None:
                 await worker.stop()
 
@@ -100,6 +114,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         BodySizeLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         timeout=settings.http_body_timeout,
+        paths=[(UPLOAD_PATH, settings.max_upload_bytes)],
     )
     if settings.api_keys:
         app.add_middleware(APIKeyMiddleware, keys=settings.parsed_api_keys())
@@ -110,6 +125,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(state_router)
     app.include_router(search_router)
     app.include_router(documents_router)
+    app.include_router(collections_router)
+    app.include_router(documents_api_router)
+    app.include_router(upload_router)
     app.include_router(indexing_router)
     app.include_router(health_router)
     app.include_router(metrics_router)

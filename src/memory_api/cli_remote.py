@@ -137,7 +137,7 @@ def _state(args: argparse.Namespace, client: MemoryClient) -> int:
 
 
 def _stats(args: argparse.Namespace, client: MemoryClient) -> int:
-    stats = client.stats()
+    stats = client.stats(args.collection)
     if args.json:
         _print_json(stats)
         return 0
@@ -290,5 +290,9 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
     stats = commands.add_parser("stats", parents=[remote], help="collection statistics")
     stats.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    stats.add_argument("--collection", help="the collection (default: the default)")
     stats.set_defaults(handler=_run(_stats))
     _add_job_commands(commands, remote)
+    from memory_api.cli_documents import add_document_commands
+
+    add_document_commands(commands, remote, remote_again, _run)

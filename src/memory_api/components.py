@@ -26,6 +26,7 @@ from memory_api.settings import Settings
 from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
 
 if TYPE_CHECKING:
+    from memory_api.collections.sweeper import CollectionSweeper
     from memory_api.jobs.worker import JobWorker
 
 HealthCheck = Callable[[], Awaitable[None]]
@@ -42,6 +43,8 @@ class Components:
     lexical: LexicalIndexAPI | None = None
     #: this process's job worker (None when the app runs without one)
     worker: JobWorker | None = None
+    #: finishes the deletion of collections (None when the app runs without a worker)
+    sweeper: CollectionSweeper | None = None
 
     def health_checks(self) -> dict[str, HealthCheck]:
         return {

@@ -8,6 +8,7 @@
     ├── Conflict (409)
     │   └── EmbeddingModelMismatch (409)
     ├── PayloadTooLarge (413)
+    ├── UnsupportedMediaType (415)
     └── Unavailable (503)
         ├── DatabaseUnavailable
         ├── VectorStoreUnavailable
@@ -61,6 +62,11 @@ class EmbeddingModelMismatch(Conflict):
 class PayloadTooLarge(MemoryAPIError):
     status_code = 413
     default_detail = "Request body too large"
+
+
+class UnsupportedMediaType(MemoryAPIError):
+    status_code = 415
+    default_detail = "Unsupported media type"
 
 
 class Unavailable(MemoryAPIError):

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     # --- HTTP --------------------------------------------------------------------------------
     max_body_bytes: int = Field(1 * MiB, ge=1)
+    # The body limit of uploads (POST /collections/{name}/files), all files together.
+    max_upload_bytes: int = Field(10 * MiB, ge=1)
     # Seconds a client may take to send its request headers, then its body
     # (http/server_protocol.py, http/body_limit.py).
     http_header_timeout: float = Field(10.0, gt=0)

@@ -18,10 +18,14 @@ SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 BODY = b'{"state_data": {}, "query": "x"}'
 
 
-def body_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every operation that takes a body, with its path parameters filled."""
+def typed_body_routes(app: FastAPI) -> list[tuple[str, str, str]]:
+    """(method, path, the media type its OpenAPI document names) of every body route."""
     return [
-        (method.upper(), re.sub(r"\{[^}]+\}", "s", path))
+        (
+            method.upper(),
+            re.sub(r"\{[^}]+\}", "s", path),
+            next(iter(operation["requestBody"]["content"])),
+        )
         for path, item in app.openapi()["paths"].items()
         for method, operation in item.items()
         if "requestBody" in operation
@@ -30,15 +34,20 @@ def body_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 @SQLITE
 async def test_every_body_route_wants_json(app: FastAPI, client: httpx.AsyncClient) -> None:
-    routes = body_routes(app)
-    assert ("POST", "/state/s") in routes and ("POST", "/rag_query") in routes
-    for method, path in routes:
+    routes = typed_body_routes(app)
+    assert ("POST", "/state/s", "application/json") in routes
+    assert ("POST", "/rag_query", "application/json") in routes
+    # Uploads are the one multipart route; every other body is JSON.
+    assert [route for route in routes if route[2] != "application/json"] == [
+        ("POST", "/collections/s/files", "multipart/form-data")
+    ]
+    for method, path, media_type in routes:
         for content_type in (None, "text/plain", "application/x-www-form-urlencoded", "json"):
             headers = {} if content_type is None else {"content-type": content_type}
             response = await client.request(method, path, content=BODY, headers=headers)
             assert response.status_code == 415, (method, path, content_type, response.text)
             detail = response.json()["detail"]
-            assert detail.endswith("send the body as application/json"), detail
+            assert detail.endswith(f"send the body as {media_type}"), detail
             if content_type is None:
                 assert detail.startswith("Missing Content-Type")
             else:
@@ -50,6 +59,8 @@ async def test_every_body_route_wants_json(app: FastAPI, client: httpx.AsyncClie
             headers={"content-type": "application/json; charset=latin-1"},
         )
         assert refused.status_code == 415, refused.text
+        if media_type != "application/json":
+            continue
         for content_type in ("application/json", "Application/JSON; charset=UTF-8"):
             response = await client.request(
                 method, path, content=BODY, headers={"content-type": content_type}

@@ -5,12 +5,28 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from memory_api.client._base import Call, Calls, client_options, no_answer, read
+from memory_api.client._base import (
+    Call,
+    Calls,
+    DocumentCalls,
+    client_options,
+    no_answer,
+    read,
+)
+from memory_api.collections.schemas import CollectionInfo
+from memory_api.documents.api_schemas import (
+    BatchResponse,
+    DocumentDetail,
+    DocumentPage,
+    DocumentWritten,
+    UploadResponse,
+)
 from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
@@ -42,9 +58,7 @@ class AsyncMemoryClient:
 
     async def _send(self, call: Call[T]) -> T:
         try:
-            response = await self._http.request(
-                call.method, call.path, json=call.json, params=call.params or None
-            )
+            response = await self._http.request(call.method, call.path, **call.request_options())
         except httpx.TransportError as error:
             raise no_answer(self._http.base_url, call, error) from error
         return read(call, response)
@@ -76,8 +90,9 @@ class AsyncMemoryClient:
         call = Calls.query(query, top_k, filter_metadata, mode, collection, fusion)
         return await self._send(call)
 
-    async def stats(self) -> RAGStatsResponse:
-        return await self._send(Calls.stats())
+    async def stats(self, collection: str | None = None) -> RAGStatsResponse:
+        """Statistics of the default collection, or of ``collection``."""
+        return await self._send(Calls.stats(collection))
 
     async def index(
         self,
@@ -98,6 +113,65 @@ class AsyncMemoryClient:
         """Cancel a job: a pending one ends now, a running one stops at its next step (it then
         ends as failed with ``result["cancelled"]``). ConflictError if it already ended."""
         return await self._send(Calls.cancel_job(task_id))
+
+    # --- collections and documents -------------------------------------------------------------
+    async def create_collection(
+        self,
+        name: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        chunk_size: int | None = None,
+        chunk_overlap: int | None = None,
+    ) -> CollectionInfo:
+        """ConflictError if it exists; chunking not given: the server's settings."""
+        return await self._send(
+            DocumentCalls.create_collection(name, metadata, chunk_size, chunk_overlap)
+        )
+
+    async def list_collections(self) -> list[CollectionInfo]:
+        return await self._send(DocumentCalls.list_collections())
+
+    async def get_collection(self, name: str) -> CollectionInfo:
+        return await self._send(DocumentCalls.get_collection(name))
+
+    async def delete_collection(self, name: str) -> None:
+        """Gone at once, with its documents (removed in the background)."""
+        await self._send(DocumentCalls.delete_collection(name))
+
+    async def put_document(
+        self, collection: str, doc_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> DocumentWritten:
+        """Create or replace a document; searchable when this returns."""
+        return await self._send(DocumentCalls.put_document(collection, doc_id, text, metadata))
+
+    async def put_documents(
+        self, collection: str, documents: list[dict[str, Any]]
+    ) -> BatchResponse:
+        """Up to 1,000 ``{"doc_id", "text", "metadata"?}`` at once; errors per document."""
+        return await self._send(DocumentCalls.put_documents(collection, documents))
+
+    async def list_documents(
+        self, collection: str, prefix: str = "", limit: int = 100, cursor: str | None = None
+    ) -> DocumentPage:
+        """One page, by doc_id; pass ``next_cursor`` back for the next one."""
+        return await self._send(DocumentCalls.list_documents(collection, prefix, limit, cursor))
+
+    async def get_document(self, collection: str, doc_id: str) -> DocumentDetail:
+        return await self._send(DocumentCalls.get_document(collection, doc_id))
+
+    async def delete_document(self, collection: str, doc_id: str) -> None:
+        await self._send(DocumentCalls.delete_document(collection, doc_id))
+
+    async def upload_files(
+        self,
+        collection: str,
+        paths: list[str | Path],
+        *,
+        metadata: dict[str, Any] | None = None,
+        prefix: str = "",
+    ) -> UploadResponse:
+        """Upload files (text, Markdown, code, PDF, HTML); indexed when this returns."""
+        return await self._send(DocumentCalls.upload(collection, paths, metadata, prefix))
 
     async def health(self) -> HealthResponse:
         return await self._send(Calls.health())

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import mimetypes
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -11,6 +14,14 @@ import httpx
 from pydantic import TypeAdapter
 
 from memory_api.client._exceptions import TransportError, error_for
+from memory_api.collections.schemas import CollectionInfo
+from memory_api.documents.api_schemas import (
+    BatchResponse,
+    DocumentDetail,
+    DocumentPage,
+    DocumentWritten,
+    UploadResponse,
+)
 from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
@@ -33,6 +44,14 @@ class Call(Generic[T]):
     json: Any = None
     params: dict[str, Any] = field(default_factory=dict)
     ok_statuses: frozenset[int] = frozenset()  # error statuses whose body is still a result
+    files: list[tuple[str, tuple[str, bytes, str]]] | None = None  # a multipart body
+    data: dict[str, str] | None = None  # its form fields
+
+    def request_options(self) -> dict[str, Any]:
+        """What httpx's ``request`` takes for this call."""
+        if self.files is not None:
+            return {"files": self.files, "data": self.data, "params": self.params or None}
+        return {"json": self.json, "params": self.params or None}
 
 
 def _segment(value: str) -> str:
@@ -56,6 +75,13 @@ STARTED = _adapter(IndexTaskStartResponse)
 STATUS = _adapter(IndexTaskStatusResponse)
 JOBS = _adapter(list[IndexJobSummary])
 HEALTH = _adapter(HealthResponse)
+COLLECTION = _adapter(CollectionInfo)
+COLLECTIONS = _adapter(list[CollectionInfo])
+WRITTEN = _adapter(DocumentWritten)
+BATCH = _adapter(BatchResponse)
+PAGE = _adapter(DocumentPage)
+DOCUMENT = _adapter(DocumentDetail)
+UPLOADED = _adapter(UploadResponse)
 
 
 class Calls:
@@ -94,8 +120,9 @@ class Calls:
         return Call("POST", "/rag_query", QUERY, json=body)
 
     @staticmethod
-    def stats() -> Call[RAGStatsResponse]:
-        return Call("GET", "/rag_stats", STATS)
+    def stats(collection: str | None = None) -> Call[RAGStatsResponse]:
+        params = {} if collection is None else {"collection": collection}
+        return Call("GET", "/rag_stats", STATS, params=params)
 
     @staticmethod
     def index(
@@ -124,6 +151,84 @@ class Calls:
     @staticmethod
     def health() -> Call[HealthResponse]:
         return Call("GET", "/health", HEALTH, ok_statuses=frozenset({503}))
+
+
+class DocumentCalls:
+    """Factories of the collection and document endpoints."""
+
+    @staticmethod
+    def create_collection(
+        name: str,
+        metadata: dict[str, Any] | None,
+        chunk_size: int | None,
+        chunk_overlap: int | None,
+    ) -> Call[CollectionInfo]:
+        body: dict[str, Any] = {"name": name}
+        optional = {"metadata": metadata, "chunk_size": chunk_size, "chunk_overlap": chunk_overlap}
+        body.update({key: value for key, value in optional.items() if value is not None})
+        return Call("POST", "/collections", COLLECTION, json=body)
+
+    @staticmethod
+    def list_collections() -> Call[list[CollectionInfo]]:
+        return Call("GET", "/collections", COLLECTIONS)
+
+    @staticmethod
+    def get_collection(name: str) -> Call[CollectionInfo]:
+        return Call("GET", f"/collections/{_segment(name)}", COLLECTION)
+
+    @staticmethod
+    def delete_collection(name: str) -> Call[None]:
+        return Call("DELETE", f"/collections/{_segment(name)}", None)
+
+    @staticmethod
+    def _documents(collection: str) -> str:
+        return f"/collections/{_segment(collection)}/documents"
+
+    @staticmethod
+    def put_document(
+        collection: str, doc_id: str, text: str, metadata: dict[str, Any] | None
+    ) -> Call[DocumentWritten]:
+        path = f"{DocumentCalls._documents(collection)}/{_segment(doc_id)}"
+        return Call("PUT", path, WRITTEN, json={"text": text, "metadata": metadata or {}})
+
+    @staticmethod
+    def put_documents(collection: str, documents: list[dict[str, Any]]) -> Call[BatchResponse]:
+        path = f"{DocumentCalls._documents(collection)}/batch"
+        return Call("POST", path, BATCH, json={"documents": documents})
+
+    @staticmethod
+    def list_documents(
+        collection: str, prefix: str, limit: int, cursor: str | None
+    ) -> Call[DocumentPage]:
+        params: dict[str, Any] = {"prefix": prefix, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return Call("GET", DocumentCalls._documents(collection), PAGE, params=params)
+
+    @staticmethod
+    def get_document(collection: str, doc_id: str) -> Call[DocumentDetail]:
+        path = f"{DocumentCalls._documents(collection)}/{_segment(doc_id)}"
+        return Call("GET", path, DOCUMENT)
+
+    @staticmethod
+    def delete_document(collection: str, doc_id: str) -> Call[None]:
+        path = f"{DocumentCalls._documents(collection)}/{_segment(doc_id)}"
+        return Call("DELETE", path, None)
+
+    @staticmethod
+    def upload(
+        collection: str, paths: list[str | Path], metadata: dict[str, Any] | None, prefix: str
+    ) -> Call[UploadResponse]:
+        """Files read from disk now, sent as one multipart request."""
+        files = []
+        for file in map(Path, paths):
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            files.append(("files", (file.name, file.read_bytes(), kind)))
+        data = {"prefix": prefix}
+        if metadata is not None:
+            data["metadata"] = json.dumps(metadata)
+        path = f"/collections/{_segment(collection)}/files"
+        return Call("POST", path, UPLOADED, files=files, data=data)
 
 
 def client_options(

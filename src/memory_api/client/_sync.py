@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from memory_api.client._base import Call, Calls, client_options, no_answer, read
+from memory_api.client._base import (
+    Call,
+    Calls,
+    DocumentCalls,
+    client_options,
+    no_answer,
+    read,
+)
+from memory_api.collections.schemas import CollectionInfo
+from memory_api.documents.api_schemas import (
+    BatchResponse,
+    DocumentDetail,
+    DocumentPage,
+    DocumentWritten,
+    UploadResponse,
+)
 from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.health.schemas import HealthResponse
 from memory_api.indexing.schemas import (
@@ -41,9 +57,7 @@ class MemoryClient:
 
     def _send(self, call: Call[T]) -> T:
         try:
-            response = self._http.request(
-                call.method, call.path, json=call.json, params=call.params or None
-            )
+            response = self._http.request(call.method, call.path, **call.request_options())
         except httpx.TransportError as error:
             raise no_answer(self._http.base_url, call, error) from error
         return read(call, response)
@@ -75,8 +89,9 @@ class MemoryClient:
         call = Calls.query(query, top_k, filter_metadata, mode, collection, fusion)
         return self._send(call)
 
-    def stats(self) -> RAGStatsResponse:
-        return self._send(Calls.stats())
+    def stats(self, collection: str | None = None) -> RAGStatsResponse:
+        """Statistics of the default collection, or of ``collection``."""
+        return self._send(Calls.stats(collection))
 
     def index(
         self,
@@ -97,6 +112,63 @@ class MemoryClient:
         """Cancel a job: a pending one ends now, a running one stops at its next step (it then
         ends as failed with ``result["cancelled"]``). ConflictError if it already ended."""
         return self._send(Calls.cancel_job(task_id))
+
+    # --- collections and documents -------------------------------------------------------------
+    def create_collection(
+        self,
+        name: str,
+        *,
+        metadata: dict[str, Any] | None = None,
+        chunk_size: int | None = None,
+        chunk_overlap: int | None = None,
+    ) -> CollectionInfo:
+        """ConflictError if it exists; chunking not given: the server's settings."""
+        return self._send(
+            DocumentCalls.create_collection(name, metadata, chunk_size, chunk_overlap)
+        )
+
+    def list_collections(self) -> list[CollectionInfo]:
+        return self._send(DocumentCalls.list_collections())
+
+    def get_collection(self, name: str) -> CollectionInfo:
+        return self._send(DocumentCalls.get_collection(name))
+
+    def delete_collection(self, name: str) -> None:
+        """Gone at once, with its documents (removed in the background)."""
+        self._send(DocumentCalls.delete_collection(name))
+
+    def put_document(
+        self, collection: str, doc_id: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> DocumentWritten:
+        """Create or replace a document; searchable when this returns."""
+        return self._send(DocumentCalls.put_document(collection, doc_id, text, metadata))
+
+    def put_documents(self, collection: str, documents: list[dict[str, Any]]) -> BatchResponse:
+        """Up to 1,000 ``{"doc_id", "text", "metadata"?}`` at once; errors per document."""
+        return self._send(DocumentCalls.put_documents(collection, documents))
+
+    def list_documents(
+        self, collection: str, prefix: str = "", limit: int = 100, cursor: str | None = None
+    ) -> DocumentPage:
+        """One page, by doc_id; pass ``next_cursor`` back for the next one."""
+        return self._send(DocumentCalls.list_documents(collection, prefix, limit, cursor))
+
+    def get_document(self, collection: str, doc_id: str) -> DocumentDetail:
+        return self._send(DocumentCalls.get_document(collection, doc_id))
+
+    def delete_document(self, collection: str, doc_id: str) -> None:
+        self._send(DocumentCalls.delete_document(collection, doc_id))
+
+    def upload_files(
+        self,
+        collection: str,
+        paths: list[str | Path],
+        *,
+        metadata: dict[str, Any] | None = None,
+        prefix: str = "",
+    ) -> UploadResponse:
+        """Upload files (text, Markdown, code, PDF, HTML); indexed when this returns."""
+        return self._send(DocumentCalls.upload(collection, paths, metadata, prefix))
 
     def health(self) -> HealthResponse:
         return self._send(Calls.health())

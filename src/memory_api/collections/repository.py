@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,16 +94,56 @@ class CollectionRepository:
             .values(embedding_dimension=dimension)
         )
 
-    async def lock_for_write(self, collection_id: int) -> None:
+    async def lock_for_write(self, collection_id: int) -> bool:
         """Wait for the collection's row lock, held until the transaction ends (PostgreSQL;
         SQLite serialises writers anyway): writes to one collection commit one at a time, so
-        deciding which vectors exist and writing the rows that use them cannot interleave."""
+        deciding which vectors exist and writing the rows that use them cannot interleave.
+        False when the collection is deleted (or being deleted): nothing may be written."""
+        query = select(_collections.c.deleted_at).where(_collections.c.id == collection_id)
         if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(
-                select(_collections.c.id)
-                .where(_collections.c.id == collection_id)
-                .with_for_update()
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return row is not None and row.deleted_at is None
+
+    async def list_live(self, tenant: str) -> list[CollectionRecord]:
+        rows = await self.session.execute(
+            select(*_COLUMNS)
+            .where(_collections.c.tenant == tenant, _collections.c.deleted_at.is_(None))
+            .order_by(_collections.c.name)
+        )
+        return [_record(row) for row in rows]
+
+    async def mark_deleted(self, tenant: str, name: str, now: datetime) -> bool:
+        """Hide the live collection ``name`` at once (False: there is none); the sweeper
+        removes its rows and vectors afterwards, on whichever process runs next."""
+        result = await self.session.execute(
+            update(_collections)
+            .where(
+                _collections.c.tenant == tenant,
+                _collections.c.name == name,
+                _collections.c.deleted_at.is_(None),
             )
+            .values(deleted_at=now)
+            .returning(_collections.c.id)
+        )
+        return result.first() is not None
+
+    async def deleted(self) -> list[tuple[int, str]]:
+        """``(id, vector collection)`` of every collection waiting to be swept, any tenant."""
+        rows = await self.session.execute(
+            select(_collections.c.id, _collections.c.vector_collection)
+            .where(_collections.c.deleted_at.is_not(None))
+            .order_by(_collections.c.id)
+        )
+        return [(row.id, row.vector_collection) for row in rows]
+
+    async def purge(self, collection_id: int) -> None:
+        """Remove a deleted collection's row (its documents must be gone: ``purge_documents``)."""
+        await self.session.execute(
+            delete(_collections).where(
+                _collections.c.id == collection_id, _collections.c.deleted_at.is_not(None)
+            )
+        )
 
     async def lock(self, collection_id: int) -> bool:
         """Lock the collection's row until the transaction ends (PostgreSQL; SQLite serialises

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.collections.schemas import CollectionCreate, CollectionInfo
 from memory_api.db.columns import utcnow
+from memory_api.documents.catalog import DocumentCatalog
 from memory_api.embeddings.base import Embedder
-from memory_api.errors import EmbeddingModelMismatch, NotFound
+from memory_api.errors import Conflict, EmbeddingModelMismatch, InvalidInput, NotFound
 from memory_api.settings import Settings
 
 
 class CollectionNotFound(NotFound):
     default_detail = "Collection not found"
+
+
+class CollectionExists(Conflict):
+    default_detail = "Collection already exists"
 
 
 def new_vector_collection_name() -> str:
@@ -81,7 +88,7 @@ class CollectionService:
                 "name": name,
                 "embedding_model": self.embedder.name,
                 "embedding_dimension": self.embedder.dimension,
-                # NULL: the default collection follows MEMORY_API_CHUNK_SIZE / _OVERLAP.
+                # NULL: the collection follows MEMORY_API_CHUNK_SIZE / _OVERLAP.
                 "chunk_size": None,
                 "chunk_overlap": None,
                 "vector_collection": new_vector_collection_name(),
@@ -93,3 +100,79 @@ class CollectionService:
         created = await self.repository.get(self.tenant, name)
         assert created is not None
         return created
+
+    # --- the collection endpoints --------------------------------------------------------------
+    async def create(self, body: CollectionCreate) -> CollectionInfo:
+        """A new collection built with the configured model: 409 if the name is live, 422
+        for chunking that cannot split (overlap not below the size)."""
+        size = body.chunk_size or self.settings.chunk_size
+        overlap = body.chunk_overlap
+        if overlap is None:  # the service's, but at most a fifth of a smaller chunk_size
+            overlap = min(self.settings.chunk_overlap, size // 5)
+        if overlap >= size:
+            raise InvalidInput(
+                f"chunk_overlap ({overlap}) must be smaller than chunk_size ({size})"
+            )
+        await self.embedder.ready()  # the dimension is recorded now
+        if await self.repository.get(self.tenant, body.name) is not None:
+            raise CollectionExists(f"Collection '{body.name}' already exists")
+        if not await self.repository.create(self._values(body.name, size, overlap, body)):
+            raise CollectionExists(f"Collection '{body.name}' already exists")
+        return await self.info(body.name)
+
+    def _values(self, name: str, size: int, overlap: int, body: CollectionCreate) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "name": name,
+            "embedding_model": self.embedder.name,
+            "embedding_dimension": self.embedder.dimension,
+            # Fixed at creation: a later change of the settings does not re-chunk it.
+            "chunk_size": size,
+            "chunk_overlap": overlap,
+            "vector_collection": new_vector_collection_name(),
+            "metadata_json": body.metadata,
+            "created_at": utcnow(),
+        }
+
+    async def list(self) -> list[CollectionInfo]:
+        records = await self.repository.list_live(self.tenant)
+        counts = await DocumentCatalog(self.repository.session).counts([r.id for r in records])
+        return [self._info(record, counts[record.id]) for record in records]
+
+    async def info(self, name: str) -> CollectionInfo:
+        """Any live collection of the tenant, whatever model built it (no 409: this is how a
+        client finds out which model that was). 404 for the default before its first write."""
+        record = await self.repository.get(self.tenant, name)
+        if record is None:
+            raise CollectionNotFound(f"Collection '{name}' not found")
+        counts = await DocumentCatalog(self.repository.session).counts([record.id])
+        return self._info(record, counts[record.id])
+
+    async def delete(self, name: str) -> None:
+        """Hidden at once; the sweeper removes its documents, chunks and vectors."""
+        if not await self.repository.mark_deleted(self.tenant, name, utcnow()):
+            raise CollectionNotFound(f"Collection '{name}' not found")
+
+    def _info(self, record: CollectionRecord, counts: tuple[int, int]) -> CollectionInfo:
+        size, overlap = chunking_of(record, self.settings)
+        return CollectionInfo(
+            name=record.name,
+            metadata=record.metadata,
+            documents=counts[0],
+            chunks=counts[1],
+            embedding_model=record.embedding_model,
+            embedding_dimension=record.embedding_dimension,
+            chunk_size=size,
+            chunk_overlap=overlap,
+            created_at=record.created_at,
+        )
+
+
+def chunking_of(collection: CollectionRecord, settings: Settings) -> tuple[int, int]:
+    """``(size, overlap)`` the collection splits with; NULL in the registry means the
+    service's settings."""
+    size = collection.chunk_size or settings.chunk_size
+    overlap = (
+        settings.chunk_overlap if collection.chunk_overlap is None else collection.chunk_overlap
+    )
+    return size, min(overlap, size - 1)

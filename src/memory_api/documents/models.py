@@ -30,7 +30,10 @@ class Document(Base):
     size_bytes: Mapped[int]
     chunk_count: Mapped[int]
     embedding_model: Mapped[str] = mapped_column(String(200))
-    indexed_at: Mapped[datetime]
+    #: the full text (the system of record); NULL for files indexed before it was kept
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    indexed_at: Mapped[datetime]  # the last write: when the content or metadata last changed
     # "metadata" is reserved by SQLAlchemy's declarative API, hence the explicit name.
     doc_metadata: Mapped[dict[str, Any]] = mapped_column("metadata_json")
 

@@ -50,6 +50,7 @@ class NewDocument:
     size_bytes: int
     metadata: dict[str, Any]
     chunks: list[NewChunk]
+    text: str | None = None  # the full text, kept as the system of record
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ class DocumentRepository:
                     "size_bytes": doc.size_bytes,
                     "chunk_count": len(doc.chunks),
                     "embedding_model": model,
+                    "text": doc.text,
+                    "created_at": now,
                     "indexed_at": now,
                     "metadata_json": doc.metadata,
                 }
@@ -151,7 +154,7 @@ class DocumentRepository:
             ]
         )
         kept = ("source_kind", "source_path", "extension", "content_hash", "size_bytes")
-        updated = (*kept, "chunk_count", "embedding_model", "indexed_at", "metadata_json")
+        updated = (*kept, "chunk_count", "embedding_model", "text", "indexed_at", "metadata_json")
         upsert = statement.on_conflict_do_update(
             index_elements=[_documents.c.collection_id, _documents.c.doc_id],
             set_={name: statement.excluded[name] for name in updated},

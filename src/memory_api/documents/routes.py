@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from memory_api.collections.schemas import NAME_PATTERN
 from memory_api.documents.schemas import RAGStatsResponse
 from memory_api.documents.service import StatsServiceDep
 from memory_api.http.routing import JSONRoute
@@ -15,7 +18,14 @@ router = APIRouter(tags=["long-term memory"], route_class=JSONRoute)
 @router.get(
     "/rag_stats",
     summary="Documents, chunks, model and jobs of the collection",
-    responses=error_responses(503),
+    description="Jobs are counted for all of the caller's collections.",
+    responses=error_responses(404, 422, 503, d404="Unknown collection"),
 )
-async def rag_stats(service: StatsServiceDep) -> RAGStatsResponse:
-    return await service.stats()
+async def rag_stats(
+    service: StatsServiceDep,
+    collection: Annotated[
+        str | None,
+        Query(pattern=NAME_PATTERN, description="The collection (default: the default one)."),
+    ] = None,
+) -> RAGStatsResponse:
+    return await service.stats(collection)

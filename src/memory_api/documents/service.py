@@ -8,6 +8,7 @@ from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
 from memory_api.collections.repository import CollectionRepository
+from memory_api.collections.service import CollectionNotFound
 from memory_api.components import Components, ComponentsDep
 from memory_api.documents.repository import DocumentRepository
 from memory_api.documents.schemas import ExtensionStats, RAGStatsResponse
@@ -20,12 +21,15 @@ class StatsService:
         self.components = components
         self.tenant = tenant
 
-    async def stats(self) -> RAGStatsResponse:
+    async def stats(self, collection_name: str | None = None) -> RAGStatsResponse:
+        """The default collection's statistics, or ``collection_name``'s (404 if unknown)."""
         components = self.components
         embedder = components.embedder
-        name = components.settings.collection_name
+        name = collection_name or components.settings.collection_name
         async with components.database.reading() as session:
             collection = await CollectionRepository(session).get(self.tenant, name)
+            if collection is None and name != components.settings.collection_name:
+                raise CollectionNotFound(f"Collection '{name}' not found")
             documents = DocumentRepository(session)
             stats = (
                 await documents.stats(collection.id)

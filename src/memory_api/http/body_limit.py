@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Sequence
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
@@ -13,23 +15,36 @@ class BodySizeLimitMiddleware:
     """413 for bodies over ``max_bytes``: at once when Content-Length says so, otherwise as soon
     as the streamed body crosses the limit (chunked uploads are never buffered whole). 408 when
     the body is not all there ``timeout`` seconds after the request reached the app (a client
-    trickling its body would otherwise hold the request open); the connection is then closed."""
+    trickling its body would otherwise hold the request open); the connection is then closed.
+    ``paths``: other limits for the paths matching a pattern (uploads)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout: float | None = None,
+        paths: Sequence[tuple[str, int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.paths = [(re.compile(pattern), limit) for pattern, limit in paths]
 
-    def _detail(self) -> str:
-        return f"Request body too large (limit {self.max_bytes} bytes)"
+    def _limit(self, path: str) -> int:
+        for pattern, limit in self.paths:
+            if pattern.fullmatch(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self._limit(scope.get("path", ""))
+        detail = f"Request body too large (limit {max_bytes} bytes)"
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await JSONResponse({"detail": self._detail()}, status_code=413)(scope, receive, send)
+        if declared is not None and declared > max_bytes:
+            await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
             return
         loop = asyncio.get_running_loop()
         deadline = None if self.timeout is None else loop.time() + self.timeout
@@ -53,9 +68,9 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 complete = not message.get("more_body", False)
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # An HTTPException passes through FastAPI's body parsing untouched.
-                    raise HTTPException(status_code=413, detail=self._detail())
+                    raise HTTPException(status_code=413, detail=detail)
             return message
 
         await self.app(scope, limited_receive, send)

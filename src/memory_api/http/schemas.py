@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+
+def _integral_float_to_int(value: Any) -> Any:
+    # JSON Schema counts 18.0 as an integer and some JSON encoders write integers that way.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+INTEGRAL = BeforeValidator(_integral_float_to_int)
+JSONInteger = Annotated[int, INTEGRAL]
 
 
 class StrictRequest(BaseModel):

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from memory_api.collections.repository import CollectionRecord
-from memory_api.collections.service import check_model
+from memory_api.collections.service import check_model, chunking_of
 from memory_api.db.session import Database
 from memory_api.documents.identity import PATH, path_doc_id, text_hash
 from memory_api.documents.repository import (
@@ -265,6 +265,7 @@ class IndexingPipeline:
                 size_bytes=entry.size,
                 metadata={"relative_path": entry.rel_path},
                 chunks=chunks,
+                text=loaded.text,
             )
             works.append(FileWork(entry=entry, document=document, stored=previous))
             progress.file_checked(len(chunks))
@@ -297,8 +298,4 @@ class IndexingPipeline:
 
 def splitter_for(collection: CollectionRecord, settings: Settings) -> Splitter:
     """The collection's chunking; NULL in the registry means the service's settings."""
-    size = collection.chunk_size or settings.chunk_size
-    overlap = (
-        settings.chunk_overlap if collection.chunk_overlap is None else collection.chunk_overlap
-    )
-    return Splitter(size, min(overlap, size - 1))
+    return Splitter(*chunking_of(collection, settings))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.collections.service import CollectionNotFound
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.documents.repository import DocumentRepository, NewDocument
@@ -39,6 +40,8 @@ class WriteResult:
     chunks_deleted: int = 0
     vectors_written: int = 0
     vectors_deleted: int = 0
+    #: with ``replace_by_doc_id``: the doc_ids that existed (under the lock): replaced
+    replaced_doc_ids: frozenset[str] = frozenset()
 
 
 def distinct_texts(documents: Sequence[NewDocument]) -> dict[str, str]:
@@ -103,20 +106,31 @@ class DocumentWriter:
         *,
         replaced: Sequence[int] = (),
         deleted: Sequence[int] = (),
+        replace_by_doc_id: bool = False,
     ) -> WriteResult:
         """Write ``documents`` (new, or replacing the document rows ``replaced``: their old
-        chunks go) and delete the document rows ``deleted``, with ``embedded`` vectors."""
+        chunks go) and delete the document rows ``deleted``, with ``embedded`` vectors.
+        ``replace_by_doc_id``: the rows to replace are those with the documents' ``doc_id``,
+        looked up under the lock (clients may write one doc_id concurrently)."""
         result = WriteResult(documents=len(documents))
         name = collection.vector_collection
         async with self.database.unit_of_work() as session:
-            await CollectionRepository(session).lock_for_write(collection.id)
+            if not await CollectionRepository(session).lock_for_write(collection.id):
+                raise CollectionNotFound(f"Collection '{collection.name}' was deleted")
             rows = DocumentRepository(session)
+            if replace_by_doc_id:
+                found = await rows.by_doc_ids(collection.id, [doc.doc_id for doc in documents])
+                replaced = [*replaced, *(stored.id for stored in found.values())]
+                result.replaced_doc_ids = frozenset(found)
             removed = await rows.remove_chunks([*replaced, *deleted])
             if self.lexical is not None and removed:
                 await self.lexical.remove(session, collection.id, removed)
             await rows.delete_documents(deleted)
             texts = distinct_texts(documents)
+            # The vectors of the chunks just removed are still in the store (orphans are
+            # deleted last): a replaced document's unchanged pieces reuse them, not re-embed.
             existing = await rows.referenced_hashes(collection.id, list(texts))
+            existing |= {chunk.text_hash for chunk in removed}
             needed = {key: text for key, text in texts.items() if key not in existing}
             missing = {key: text for key, text in needed.items() if key not in embedded}
             if missing:  # a row whose vector we counted on went meanwhile: embed it now

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from memory_api.collections.schemas import CollectionName
-from memory_api.http.schemas import StrictRequest
+from memory_api.http.schemas import INTEGRAL, JSONInteger, StrictRequest
 from memory_api.search.filters import MetadataFilter
 
 Mode = Literal["hybrid", "semantic", "lexical"]
 FusionMethod = Literal["convex", "rrf"]
-
-
-def _integral_float_to_int(value: Any) -> Any:
-    # JSON Schema counts 18.0 as an integer and some JSON encoders write integers that way.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-JSONInteger = Annotated[int, BeforeValidator(_integral_float_to_int)]
 
 
 class FusionOptions(StrictRequest):
@@ -51,9 +41,8 @@ class RAGQueryRequest(StrictRequest):
         None, description="The collection to search (default: the default collection)."
     )
     fusion: FusionOptions | None = None
-    max_chars: (
-        Annotated[int, Field(ge=1, le=1_000_000), BeforeValidator(_integral_float_to_int)] | None
-    ) = Field(
+    # INTEGRAL after the bounds: before them, the schema shows "ge"/"le" (not JSON Schema).
+    max_chars: Annotated[int, Field(ge=1, le=1_000_000), INTEGRAL] | None = Field(
         None,
         description="A context budget: hits are taken in rank order (at most top_k) until the "
         "returned content reaches this many characters, the last one included.",
