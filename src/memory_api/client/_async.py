@@ -20,6 +20,7 @@ from memory_api.indexing.schemas import (
 )
 from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+from memory_api.tenants.schemas import TenantErasedResponse
 
 T = TypeVar("T")
 
@@ -97,6 +98,11 @@ class AsyncMemoryClient:
         """Cancel a job: a pending one ends now, a running one stops at its next step (it then
         ends as failed with ``result["cancelled"]``). ConflictError if it already ended."""
         return await self._send(Calls.cancel_job(task_id))
+
+    async def delete_tenant(self, confirm: str) -> TenantErasedResponse:
+        """Erase everything the key's tenant owns (sessions, collections, documents, vectors,
+        jobs); ``confirm`` repeats the tenant's name. Counts of what went, by kind."""
+        return await self._send(Calls.delete_tenant(confirm))
 
     async def health(self) -> HealthResponse:
         return await self._send(Calls.health())

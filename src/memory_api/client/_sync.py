@@ -19,6 +19,7 @@ from memory_api.indexing.schemas import (
 )
 from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+from memory_api.tenants.schemas import TenantErasedResponse
 
 T = TypeVar("T")
 
@@ -96,6 +97,11 @@ class MemoryClient:
         """Cancel a job: a pending one ends now, a running one stops at its next step (it then
         ends as failed with ``result["cancelled"]``). ConflictError if it already ended."""
         return self._send(Calls.cancel_job(task_id))
+
+    def delete_tenant(self, confirm: str) -> TenantErasedResponse:
+        """Erase everything the key's tenant owns (sessions, collections, documents, vectors,
+        jobs); ``confirm`` repeats the tenant's name. Counts of what went, by kind."""
+        return self._send(Calls.delete_tenant(confirm))
 
     def health(self) -> HealthResponse:
         return self._send(Calls.health())

@@ -19,7 +19,7 @@ from memory_api.collections.service import CollectionNotFound, CollectionService
 from memory_api.components import Components, ComponentsDep, SessionDep
 from memory_api.db.columns import utcnow
 from memory_api.documents.repository import DocumentRepository
-from memory_api.errors import Conflict, NotFound
+from memory_api.errors import Conflict, Forbidden, NotFound
 from memory_api.indexing.files import DirectoryNotFound, resolve_directory
 from memory_api.indexing.models import IndexJob
 from memory_api.indexing.pipeline import IndexingPipeline
@@ -34,6 +34,10 @@ from memory_api.indexing.worker import JobRunner
 from memory_api.settings import Settings
 
 KIND = "index_directory"
+
+
+class NoIndexRoot(Forbidden):
+    """The caller's tenant was granted no directory at all."""
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,17 @@ class IndexingService:
         """Refuse now what would fail later: roots (403), missing dir (422), model (409/503),
         vector store down (503)."""
         settings = self.components.settings
-        roots = settings.resolved_index_roots
+        roots = settings.index_roots_for(self.tenant)
+        if not roots:
+            raise NoIndexRoot(
+                f"tenant {self.tenant!r} may not index any directory: no entry of "
+                f"MEMORY_API_INDEX_ROOTS grants it one (write {self.tenant}:/path)"
+            )
         collection = await self.collections.resolve()
         try:
-            directory = resolve_directory(request.directory or str(roots[0]), roots)
+            directory = resolve_directory(
+                request.directory or str(roots[0]), roots, tenant=self.tenant
+            )
         except DirectoryNotFound as missing:
             # A deleted directory whose documents are still indexed: re-indexing it is how
             # they leave the index. One never indexed stays an error.
@@ -170,9 +181,9 @@ def make_job_runner(pipeline: IndexingPipeline, settings: Settings) -> JobRunner
         async with pipeline.database.unit_of_work() as session:
             collection = await _job_collection(session, pipeline, settings, job)
         # Roots are checked again: they may have changed since the job was queued.
-        roots = settings.resolved_index_roots
+        roots = settings.index_roots_for(job.tenant)
         try:
-            directory = resolve_directory(params["directory"], roots)
+            directory = resolve_directory(params["directory"], roots, tenant=job.tenant)
         except DirectoryNotFound as missing:  # gone: the run removes what was indexed there
             directory = missing.path
         return await pipeline.run(
