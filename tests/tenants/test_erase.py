@@ -8,18 +8,24 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select, update
 
+from memory_api.app import create_app
 from memory_api.client import AsyncMemoryClient, ValidationError
 from memory_api.collections.models import Collection
 from memory_api.db.columns import utcnow
 from memory_api.db.models import Base
 from memory_api.documents.models import Chunk, Document
 from memory_api.indexing.models import IndexJob
+from memory_api.settings import Settings
 from memory_api.state.models import SessionState
 from memory_api.tenants.repository import ERASURES
+from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.collections import register_collection
+from memory_api.testing.database import clear_tables
 from memory_api.testing.jobs import wait_for_job
+from memory_api.testing.tcp_proxy import TcpProxy
 from memory_api.testing.tenants import Tenants
 
 
@@ -209,3 +215,60 @@ async def test_sdk_delete_tenant(tenants: Tenants) -> None:
     assert erased.tenant == "globex"
     assert (erased.deleted["sessions"], erased.deleted["documents"]) == (2, 2)
     assert await _rows(tenants, "globex") == dict.fromkeys(erased.deleted.keys() - {"vectors"}, 0)
+
+
+@pytest.mark.parametrize("stack", ["postgres-server"], indirect=True)
+async def test_a_vector_store_outage_erases_nothing(
+    tenant_settings: Settings, chroma_server: ChromaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma unreachable before the erasure starts, then while it drops the collections: 503
+    both times, every row stays; once Chroma is back the same request erases everything."""
+    proxy = TcpProxy(chroma_server.host, chroma_server.port)
+    await proxy.start()
+    settings = tenant_settings.model_copy(update={"chroma_port": proxy.port})
+    application = create_app(settings)
+    async with LifespanManager(application, startup_timeout=120, shutdown_timeout=60):
+        await clear_tables(application.state.components.database.engine)
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://test",
+            headers={"X-API-Key": "acme-key-0123456789"},
+        ) as acme:
+            roots = {"acme": settings.index_roots_for("acme")[0]}
+            tenants = Tenants(application, settings, roots, lambda _: acme)
+            await _seed(tenants, "acme")
+            await _deleted_collection_with_vectors(tenants, "acme")
+            before = await _rows(tenants, "acme")
+            names = await _vector_names(tenants, "acme")
+            vectors = application.state.components.vectors
+            counts = [await vectors.count(name) for name in names]
+
+            await proxy.cut()
+            down = await acme.delete("/tenant", params={"confirm": "acme"})
+            assert down.status_code == 503, down.text
+            assert await _rows(tenants, "acme") == before
+
+            # Up for the counts, down when the collections are dropped (after the rows went,
+            # in the transaction that must then roll back).
+            await proxy.restore()
+            drop = vectors.delete_collection
+
+            async def drop_while_down(name: str) -> None:
+                await proxy.cut()
+                await drop(name)
+
+            monkeypatch.setattr(vectors, "delete_collection", drop_while_down)
+            midway = await acme.delete("/tenant", params={"confirm": "acme"})
+            assert midway.status_code == 503, midway.text
+            assert await _rows(tenants, "acme") == before
+            monkeypatch.undo()
+            await proxy.restore()
+
+            erased = await acme.delete("/tenant", params={"confirm": "acme"})
+            assert erased.status_code == 200, erased.text
+            assert erased.json()["deleted"] == {**before, "vectors": sum(counts)}
+            assert await _rows(tenants, "acme") == dict.fromkeys(before, 0)
+            for name in names:
+                assert await vectors.collection_info(name) is None
+    await proxy.cut()
