@@ -47,7 +47,7 @@ def test_tenant_delete(server: ServerProcess) -> None:
     wrong = run(server, "acme", "tenant", "delete", "--confirm", "globex")
     assert (wrong.returncode, wrong.stdout) == (1, "")
     assert wrong.stderr == (
-        "memory-api: HTTP 422: confirm='globex' does not name your tenant: repeat it as "
+        "memory-api: HTTP 409: confirm='globex' does not name your tenant: repeat it as "
         "confirm='acme' to erase everything tenant 'acme' owns\n"
     )
     assert run(server, "acme", "state", "get", "same").returncode == 0

@@ -12,7 +12,7 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select, update
 
 from memory_api.app import create_app
-from memory_api.client import AsyncMemoryClient, ValidationError
+from memory_api.client import AsyncMemoryClient, ConflictError
 from memory_api.collections.models import Collection
 from memory_api.db.columns import utcnow
 from memory_api.db.models import Base
@@ -149,16 +149,18 @@ async def test_a_wrong_confirmation_erases_nothing(tenants: Tenants) -> None:
     await _seed(tenants, "acme")
     before = await _rows(tenants, "acme")
     acme = tenants.client("acme")
-    for params in ({"confirm": "globex"}, {"confirm": "ACME"}, {"confirm": ""}):
-        refused = await acme.delete("/tenant", params=params)
-        assert refused.status_code == 422, refused.text
+    for name in ("globex", "default", "initech", "nobody"):
+        refused = await acme.delete("/tenant", params={"confirm": name})
+        assert refused.status_code == 409, refused.text
         assert refused.json() == {
-            "detail": f"confirm={params['confirm']!r} does not name your tenant: repeat it as "
+            "detail": f"confirm={name!r} does not name your tenant: repeat it as "
             "confirm='acme' to erase everything tenant 'acme' owns"
         }
-    missing = await acme.delete("/tenant")
-    assert missing.status_code == 422
-    assert missing.json()["detail"][0]["loc"] == ["query", "confirm"]
+    # Not a tenant name at all (or none): the parameter is invalid.
+    for params in ({"confirm": "ACME"}, {"confirm": ""}, {"confirm": "acme "}, {}):
+        invalid = await acme.delete("/tenant", params=params)
+        assert invalid.status_code == 422, (params, invalid.text)
+        assert invalid.json()["detail"][0]["loc"] == ["query", "confirm"]
     # globex confirming its own name erases globex (nothing), not acme.
     other = await tenants.client("globex").delete("/tenant", params={"confirm": "globex"})
     assert other.json()["deleted"]["sessions"] == 0
@@ -208,9 +210,9 @@ async def test_sdk_delete_tenant(tenants: Tenants) -> None:
     transport = httpx.ASGITransport(app=tenants.app)
     key = "globex-key-0123456789"
     async with AsyncMemoryClient("http://test", api_key=key, transport=transport) as client:
-        with pytest.raises(ValidationError) as refused:
+        with pytest.raises(ConflictError) as refused:
             await client.delete_tenant("acme")
-        assert refused.value.status_code == 422
+        assert refused.value.status_code == 409
         erased = await client.delete_tenant("globex")
     assert erased.tenant == "globex"
     assert (erased.deleted["sessions"], erased.deleted["documents"]) == (2, 2)

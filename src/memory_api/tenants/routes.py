@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from memory_api.auth.keys import TENANT_PATTERN, TENANT_RULE
 from memory_api.http.routing import JSONRoute
 from memory_api.http.schemas import error_responses
 from memory_api.tenants.schemas import TenantErasedResponse
@@ -20,22 +21,27 @@ router = APIRouter(tags=["tenants"], route_class=JSONRoute)
     description=(
         "Sessions, collections, documents, chunks, vectors and jobs of the caller's tenant "
         "(the tenant of its API key; `default` without keys) are erased, and counted in the "
-        "answer. `confirm` must repeat the tenant's name (422 otherwise). 409 while one of its "
-        "indexing jobs runs: cancel it first. Other tenants are untouched."
+        "answer. `confirm` must repeat the tenant's name: another tenant's name is a 409, a "
+        "value that is no tenant name a 422. 409 too while one of its indexing jobs runs: "
+        "cancel it first. Other tenants are untouched."
     ),
     responses=error_responses(
         409,
         422,
         503,
-        d409="An indexing job of the tenant is running",
-        d422="confirm is missing or is not the caller's tenant name",
+        d409="confirm names another tenant, or an indexing job of the tenant is running",
+        d422="confirm is missing or is not a tenant name",
         d503="Database or vector store unavailable: nothing was erased, retry",
     ),
 )
 async def delete_tenant(
     service: TenantServiceDep,
     confirm: Annotated[
-        str, Query(max_length=200, description="The caller's tenant name, repeated.")
+        str,
+        Query(
+            pattern=TENANT_PATTERN,
+            description=f"The caller's tenant name, repeated ({TENANT_RULE}).",
+        ),
     ],
 ) -> TenantErasedResponse:
     return await service.erase(confirm)

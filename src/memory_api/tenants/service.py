@@ -10,15 +10,16 @@ from fastapi import Depends
 from memory_api.auth.principal import PrincipalDep
 from memory_api.components import ComponentsDep, SessionDep
 from memory_api.db.columns import utcnow
-from memory_api.errors import Conflict, InvalidInput
+from memory_api.errors import Conflict
 from memory_api.tenants.repository import TenantRepository
 from memory_api.tenants.schemas import TenantErasedResponse
 from memory_api.vectorstore.chroma import VectorStore
 
 
-class ConfirmationMismatch(InvalidInput):
-    """``confirm`` must repeat the caller's tenant name: a request aimed elsewhere erases
-    nothing. 422, like any other invalid parameter (409 means the tenant's state is in the way)."""
+class ConfirmationMismatch(Conflict):
+    """``confirm`` names a tenant, but not the caller's: a request aimed elsewhere erases
+    nothing. 409, not 422: the value is a valid tenant name (what is not gets 422), it only
+    conflicts with who is calling."""
 
 
 class JobsRunning(Conflict):
