@@ -54,6 +54,20 @@ async def _rows(tenants: Tenants, tenant: str) -> dict[str, int]:
         return {name: int(await session.scalar(query) or 0) for name, query in queries.items()}
 
 
+async def _owned(tenants: Tenants, tenant: str) -> dict[str, int]:
+    """The tenant's rows of every table in ERASURES (tables added later included)."""
+    async with tenants.app.state.components.database.reading() as session:
+        return {
+            erasure.table.name: int(
+                await session.scalar(
+                    select(func.count()).select_from(erasure.table).where(erasure.owned(tenant))
+                )
+                or 0
+            )
+            for erasure in ERASURES
+        }
+
+
 async def _vector_names(tenants: Tenants, tenant: str) -> list[str]:
     async with tenants.app.state.components.database.reading() as session:
         found = await session.scalars(
@@ -100,6 +114,7 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
     old = await _deleted_collection_with_vectors(tenants, "acme")
     vectors = tenants.app.state.components.vectors
     acme_before, globex_before = await _rows(tenants, "acme"), await _rows(tenants, "globex")
+    globex_owned = await _owned(tenants, "globex")
     assert acme_before["sessions"] == acme_before["documents"] == acme_before["collections"] == 2
     assert acme_before["jobs"] == 1 and acme_before["chunks"] >= 3
     assert globex_before == {**acme_before, "collections": 1}
@@ -120,6 +135,8 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
         },
     }
     assert await _rows(tenants, "acme") == dict.fromkeys(acme_before, 0)
+    assert set((await _owned(tenants, "acme")).values()) == {0}
+    assert await _owned(tenants, "globex") == globex_owned
     for name in acme_vectors:
         assert await vectors.collection_info(name) is None, name
     # The other tenant: every row and every vector still there, and still served.
