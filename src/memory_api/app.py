@@ -36,6 +36,7 @@ from memory_api.observability.routes import router as metrics_router
 from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
+from memory_api.tenants.routes import router as tenants_router
 
 logger = logging.getLogger("memory_api")
 
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(documents_api_router)
     app.include_router(upload_router)
     app.include_router(indexing_router)
+    app.include_router(tenants_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
     return app

@@ -1,5 +1,5 @@
 """CLI commands that talk to a running server through the SDK: index, status, query, state,
-stats, jobs, cancel. Results go to stdout, progress and errors to stderr."""
+stats, jobs, cancel, tenant delete. Results go to stdout, progress and errors to stderr."""
 
 from __future__ import annotations
 
@@ -180,6 +180,35 @@ def _cancel(args: argparse.Namespace, client: MemoryClient) -> int:
     return 0
 
 
+def _tenant(args: argparse.Namespace, client: MemoryClient) -> int:
+    erased = client.delete_tenant(args.confirm)
+    if args.json:
+        _print_json(erased)
+        return 0
+    counts = ", ".join(f"{kind} {count}" for kind, count in erased.deleted.items())
+    print(f"tenant {erased.tenant} erased: {counts}")
+    return 0
+
+
+def _add_tenant_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    remote: argparse.ArgumentParser,
+    remote_again: argparse.ArgumentParser,
+) -> None:
+    tenant = commands.add_parser("tenant", parents=[remote], help="the API key's tenant")
+    actions = tenant.add_subparsers(dest="action", required=True, metavar="ACTION")
+    delete = actions.add_parser(
+        "delete",
+        parents=[remote_again],
+        help="erase everything the tenant owns: sessions, collections, documents, vectors, jobs",
+    )
+    delete.add_argument(
+        "--confirm", required=True, metavar="NAME", help="the tenant's name, repeated"
+    )
+    delete.add_argument("--json", action="store_true", help="print the counts as JSON")
+    tenant.set_defaults(handler=_run(_tenant))
+
+
 def _add_job_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     remote: argparse.ArgumentParser,
@@ -227,7 +256,7 @@ def _remote_options(*, suppress_defaults: bool = False) -> argparse.ArgumentPars
 
 
 def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register index, query, state, stats, jobs and cancel on the main parser."""
+    """Register index, query, state, stats, jobs, cancel and tenant on the main parser."""
     remote = _remote_options()
     # `state` actions accept the options too (before or after the action); SUPPRESS keeps an
     # action's parser from overwriting a value given before the action with its default.
@@ -296,3 +325,4 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     from memory_api.cli_documents import add_document_commands
 
     add_document_commands(commands, remote, remote_again, _run)
+    _add_tenant_commands(commands, remote, remote_again)

@@ -17,7 +17,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from memory_api.auth.keys import APIKey, parse_keys
+from memory_api.auth.keys import DEFAULT_TENANT, APIKey, parse_keys
+from memory_api.tenants.grants import IndexRoot, parse_root, roots_of
 
 ENV_PREFIX = "MEMORY_API_"
 MiB = 1024 * 1024
@@ -89,7 +90,8 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(1000, ge=50, le=100_000)
     chunk_overlap: int = Field(200, ge=0)
-    index_roots: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    # ``path`` (the default tenant's) or ``tenant:path`` entries (tenants/grants.py).
+    index_roots: Annotated[list[IndexRoot], NoDecode] = Field(default_factory=list)
     max_file_bytes: int = Field(10 * MiB, ge=1)
     index_allow_hardlinks: bool = False
     # --- search (bench.retrieval_quality chose the defaults) -----------------------------------
@@ -104,12 +106,18 @@ class Settings(BaseSettings):
     @field_validator("index_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: Any) -> Any:
-        """Accept a JSON list or a comma-separated string."""
+        """Accept a JSON list or a comma-separated string of ``path`` or ``tenant:path``."""
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
+                value = json.loads(text)
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return [
+                parse_root(item) if isinstance(item, str | Path | IndexRoot) else item
+                for item in value
+            ]
         return value
 
     @field_validator("api_keys", mode="before")
@@ -199,9 +207,15 @@ class Settings(BaseSettings):
 
     @property
     def resolved_index_roots(self) -> list[Path]:
-        """Directories that may be indexed; by default only ``<data dir>/documents``."""
-        roots = self.index_roots or [self.data_dir / "documents"]
-        return [root.expanduser().resolve() for root in roots]
+        """The directories the default tenant may index (those of plain entries); with no
+        entry at all, ``<data dir>/documents``."""
+        return self.index_roots_for(DEFAULT_TENANT)
+
+    def index_roots_for(self, tenant: str) -> list[Path]:
+        """The directories ``tenant`` may index: its ``tenant:path`` entries (plain entries
+        are the default tenant's). Another tenant's roots are never among them."""
+        roots = self.index_roots or [IndexRoot(DEFAULT_TENANT, self.data_dir / "documents")]
+        return roots_of(roots, tenant)
 
 
 def describe_error(error: ValidationError) -> str:

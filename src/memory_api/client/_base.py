@@ -31,6 +31,7 @@ from memory_api.indexing.schemas import (
 )
 from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+from memory_api.tenants.schemas import TenantErasedResponse
 
 T = TypeVar("T")
 DEFAULT_URL = "http://127.0.0.1:8001"
@@ -82,6 +83,7 @@ BATCH = _adapter(BatchResponse)
 PAGE = _adapter(DocumentPage)
 DOCUMENT = _adapter(DocumentDetail)
 UPLOADED = _adapter(UploadResponse)
+ERASED = _adapter(TenantErasedResponse)
 
 
 class Calls:
@@ -147,6 +149,10 @@ class Calls:
     @staticmethod
     def cancel_job(task_id: str) -> Call[IndexTaskStatusResponse]:
         return Call("POST", f"/index_status/{_segment(task_id)}/cancel", STATUS)
+
+    @staticmethod
+    def delete_tenant(confirm: str) -> Call[TenantErasedResponse]:
+        return Call("DELETE", "/tenant", ERASED, params={"confirm": confirm})
 
     @staticmethod
     def health() -> Call[HealthResponse]:

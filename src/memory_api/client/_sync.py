@@ -36,6 +36,7 @@ from memory_api.indexing.schemas import (
 from memory_api.jobs.status import FINISHED
 from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+from memory_api.tenants.schemas import TenantErasedResponse
 
 T = TypeVar("T")
 
@@ -169,6 +170,11 @@ class MemoryClient:
     ) -> UploadResponse:
         """Upload files (text, Markdown, code, PDF, HTML); indexed when this returns."""
         return self._send(DocumentCalls.upload(collection, paths, metadata, prefix))
+
+    def delete_tenant(self, confirm: str) -> TenantErasedResponse:
+        """Erase everything the key's tenant owns (sessions, collections, documents, vectors,
+        jobs); ``confirm`` repeats the tenant's name. Counts of what went, by kind."""
+        return self._send(Calls.delete_tenant(confirm))
 
     def health(self) -> HealthResponse:
         return self._send(Calls.health())

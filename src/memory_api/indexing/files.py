@@ -34,8 +34,9 @@ class DirectoryNotFound(InvalidInput):
         self.path = path
 
 
-def resolve_directory(directory: str, roots: Sequence[Path]) -> Path:
-    """The real path of ``directory`` (symlinks and ``..`` resolved), if it lies inside a root.
+def resolve_directory(directory: str, roots: Sequence[Path], *, tenant: str = "") -> Path:
+    """The real path of ``directory`` (symlinks and ``..`` resolved), if it lies inside a root
+    (``roots``: those granted to ``tenant``; the 403 names only them, never another's).
 
     Containment is checked before anything under the directory is touched; a relative path is
     taken from the server's working directory. A missing directory is a DirectoryNotFound.
@@ -43,8 +44,9 @@ def resolve_directory(directory: str, roots: Sequence[Path]) -> Path:
     resolved = Path(directory).expanduser().resolve(strict=False)
     if not _inside(resolved, roots):
         allowed = ", ".join(str(root) for root in roots)
+        whose = f" of tenant {tenant!r}" if tenant else ""
         raise Forbidden(
-            f"directory {directory!r} is outside the allowed index roots "
+            f"directory {directory!r} is outside the allowed index roots{whose} "
             f"(MEMORY_API_INDEX_ROOTS): {allowed}"
         )
     if not is_utf8(str(resolved)):

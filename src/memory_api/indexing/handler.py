@@ -30,9 +30,9 @@ class DirectoryIndexing:
         async with self.pipeline.database.unit_of_work() as session:
             collection = await self._collection(session, job)
         # Roots are checked again: they may have changed since the job was queued.
-        roots = self.settings.resolved_index_roots
+        roots = self.settings.index_roots_for(job.tenant)
         try:
-            directory = resolve_directory(params["directory"], roots)
+            directory = resolve_directory(params["directory"], roots, tenant=job.tenant)
         except DirectoryNotFound as missing:  # gone: the run removes what was indexed there
             directory = missing.path
         try:

@@ -105,7 +105,7 @@ class IndexingPipeline:
         await self.embedder.ready()
         check_model(collection, self.embedder)
         splitter = splitter_for(collection, self.settings)
-        roots = self.settings.resolved_index_roots
+        roots = self.settings.index_roots_for(collection.tenant)
         progress = JobProgress(report)
 
         def scan() -> list[FileEntry]:
@@ -193,7 +193,7 @@ class IndexingPipeline:
         progress: JobProgress,
     ) -> None:
         """Remove documents that failed this run (``stale``) and those that are gone."""
-        roots = self.settings.resolved_index_roots
+        roots = self.settings.index_roots_for(collection.tenant)
 
         def is_gone(path: str) -> bool:
             # Not seen, and either the scan looked for it (its extension) or it is no longer a

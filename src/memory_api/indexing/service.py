@@ -17,7 +17,7 @@ from memory_api.collections.service import CollectionService
 from memory_api.components import Components, ComponentsDep, SessionDep
 from memory_api.db.columns import utcnow
 from memory_api.documents.repository import DocumentRepository
-from memory_api.errors import Conflict, NotFound
+from memory_api.errors import Conflict, Forbidden, NotFound
 from memory_api.indexing.files import DirectoryNotFound, resolve_directory
 from memory_api.indexing.handler import INDEX_DIRECTORY
 from memory_api.indexing.schemas import (
@@ -27,6 +27,10 @@ from memory_api.indexing.schemas import (
 )
 from memory_api.jobs.repository import JobRepository
 from memory_api.jobs.status import JobStatus
+
+
+class NoIndexRoot(Forbidden):
+    """The caller's tenant was granted no directory at all."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,17 @@ class IndexingService:
         """Refuse now what would fail later: roots (403), missing dir (422), model (409/503),
         vector store down (503)."""
         settings = self.components.settings
-        roots = settings.resolved_index_roots
+        roots = settings.index_roots_for(self.tenant)
+        if not roots:
+            raise NoIndexRoot(
+                f"tenant {self.tenant!r} may not index any directory: no entry of "
+                f"MEMORY_API_INDEX_ROOTS grants it one (write {self.tenant}:/path)"
+            )
         collection = await self.collections.resolve()
         try:
-            directory = resolve_directory(request.directory or str(roots[0]), roots)
+            directory = resolve_directory(
+                request.directory or str(roots[0]), roots, tenant=self.tenant
+            )
         except DirectoryNotFound as missing:
             # A deleted directory whose documents are still indexed: re-indexing it is how
             # they leave the index. One never indexed stays an error.

@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from memory_api.auth.keys import DEFAULT_TENANT
+from memory_api.auth.principal import PrincipalDep
 from memory_api.components import ComponentsDep
+from memory_api.errors import Forbidden
+from memory_api.http.schemas import error_responses
 from memory_api.jobs.repository import JobRepository
 
 router = APIRouter(tags=["operations"])
@@ -15,11 +19,20 @@ router = APIRouter(tags=["operations"])
     "/metrics",
     summary="Prometheus metrics",
     description="Requests and latency per route, indexing jobs by status, chunks indexed and "
-    "embedding latency, in the Prometheus text format.",
+    "embedding latency, in the Prometheus text format. They count every tenant's activity, so "
+    "only the operator (keys of the default tenant) may read them.",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Metrics"},
+        **error_responses(403, d403="A key of another tenant than the default"),
+    },
 )
-async def metrics_endpoint(components: ComponentsDep) -> Response:
+async def metrics_endpoint(components: ComponentsDep, principal: PrincipalDep) -> Response:
+    if principal.tenant != DEFAULT_TENANT:
+        raise Forbidden(
+            "metrics count every tenant's activity: only keys of the default tenant "
+            "(the operator's) may read them"
+        )
     metrics = components.metrics
     try:
         async with components.database.unit_of_work() as session:

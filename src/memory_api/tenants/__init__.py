@@ -1,0 +1,1 @@
+"""Tenants: the folders each tenant may index, and erasing everything a tenant owns."""
