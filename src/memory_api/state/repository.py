@@ -1,105 +1,94 @@
-"""All SQL touching session state.
+"""All SQL touching session state, over either execution path.
 
-Two implementations of one interface: ``StateRepository`` (SQLAlchemy Core, any database) and,
-for PostgreSQL's hot path, ``AsyncpgStateRepository`` (the same statements straight on the
-asyncpg connection, about twice the throughput). The state document is read back as the JSON
-text stored, never parsed: responses splice it in as is.
+``StateRepository`` holds the logic once; it runs the statements of ``state.statements`` through
+an ``Executor``: ``SQLAlchemyExecutor`` (any database) or, for PostgreSQL's hot path,
+``AsyncpgExecutor`` (the same text straight on an asyncpg connection, about twice the
+throughput; see ``repository_asyncpg``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, Text, delete, select, type_coerce
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from memory_api.state.models import SessionState
-
-_table: Table = SessionState.__table__  # type: ignore[assignment]
-_columns = (
-    _table.c.session_id,
-    type_coerce(_table.c.state_data, Text),
-    _table.c.created_at,
-    _table.c.updated_at,
-)
+from memory_api.state.statements import Statement, StateStatements, for_dialect
 
 
 @dataclass(frozen=True, slots=True)
 class StoredState:
+    """A session's state as stored: the document stays JSON text, never parsed on the way out."""
+
     session_id: str
-    state_json: str  # the stored document, as JSON text
+    state_json: str
+    version: int
     created_at: datetime
     updated_at: datetime
 
 
-class StateStore(Protocol):
-    async def upsert(
-        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
-    ) -> None: ...
-    async def get(self, tenant: str, session_id: str) -> StoredState | None: ...
-    async def delete(self, tenant: str, session_id: str) -> bool: ...
-    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]: ...
+class Executor(Protocol):
+    """Runs one statement on one connection."""
+
+    dialect: str
+
+    async def fetchrow(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None: ...
+
+    async def fetch(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]: ...
 
 
-def _stored(row: Any) -> StoredState:
-    session_id, state_json, created_at, updated_at = row
-    return StoredState(session_id, state_json, created_at, updated_at)
+class SQLAlchemyExecutor:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    async def fetchrow(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None:
+        result = await self.connection.execute(statement.clause, parameters)
+        return result.first()
+
+    async def fetch(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        result = await self.connection.execute(statement.clause, parameters)
+        return result.all()
 
 
 class StateRepository:
-    """SQLAlchemy Core statements; the reference implementation (SQLite and PostgreSQL)."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self.statements: StateStatements = for_dialect(executor.dialect)
 
     async def upsert(
         self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
     ) -> None:
         """Create or replace in one statement, so concurrent first writes cannot collide."""
-        insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(_table).values(
-            tenant=tenant,
-            session_id=session_id,
-            state_data=state_data,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[_table.c.tenant, _table.c.session_id],
-            set_={
-                "state_data": statement.excluded.state_data,
-                "updated_at": statement.excluded.updated_at,
-                "version": _table.c.version + 1,
-            },
-        )
-        await self.connection.execute(statement)
+        document = orjson.dumps(state_data).decode()
+        parameters = {"tenant": tenant, "session_id": session_id, "state": document, "now": now}
+        await self.executor.fetch(self.statements.upsert, parameters)
 
     async def get(self, tenant: str, session_id: str) -> StoredState | None:
-        result = await self.connection.execute(
-            select(*_columns).where(_table.c.tenant == tenant, _table.c.session_id == session_id)
+        row = await self.executor.fetchrow(
+            self.statements.get, {"tenant": tenant, "session_id": session_id}
         )
-        row = result.one_or_none()
-        return None if row is None else _stored(row)
+        return None if row is None else StoredState(*row)
 
     async def delete(self, tenant: str, session_id: str) -> bool:
-        result = await self.connection.execute(
-            delete(_table)
-            .where(_table.c.tenant == tenant, _table.c.session_id == session_id)
-            .returning(_table.c.session_id)
+        row = await self.executor.fetchrow(
+            self.statements.delete, {"tenant": tenant, "session_id": session_id}
         )
-        return result.first() is not None
+        return row is not None
 
     async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]:
-        result = await self.connection.execute(
-            select(*_columns)
-            .where(_table.c.tenant == tenant)
-            .order_by(_table.c.updated_at.desc(), _table.c.session_id)
-            .offset(skip)
-            .limit(limit)
+        rows = await self.executor.fetch(
+            self.statements.list, {"tenant": tenant, "skip": skip, "limit": limit}
         )
-        return [_stored(row) for row in result]
+        return [StoredState(*row) for row in rows]

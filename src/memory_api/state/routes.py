@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Path, Query, Response, status
 
 from memory_api.http.routing import JSONRoute
 from memory_api.http.schemas import error_responses
+from memory_api.state.rendering import render_state, render_states, render_stored
 from memory_api.state.schemas import (
     SESSION_ID_PATTERN,
     SESSION_ID_RULE,
@@ -40,8 +40,7 @@ async def store_state(
     session_id: SessionId, body: StateStoreRequest, service: StateServiceDep
 ) -> Response:
     await service.store(session_id, body.state_data)
-    stored = b'{"status":"ok","session_id":' + orjson.dumps(session_id) + b"}"
-    return Response(stored, status_code=status.HTTP_201_CREATED, media_type=JSON)
+    return Response(render_stored(session_id), status_code=status.HTTP_201_CREATED, media_type=JSON)
 
 
 @router.get(
@@ -51,7 +50,7 @@ async def store_state(
     responses=NOT_FOUND,
 )
 async def retrieve_state(session_id: SessionId, service: StateServiceDep) -> Response:
-    return Response(await service.retrieve(session_id), media_type=JSON)
+    return Response(render_state(await service.retrieve(session_id)), media_type=JSON)
 
 
 @router.delete(
@@ -76,7 +75,7 @@ async def list_sessions(
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    return Response(await service.list(skip, limit), media_type=JSON)
+    return Response(render_states(await service.list(skip, limit)), media_type=JSON)
 
 
 # After the routes above: an id holding "/" (sent as %2F, or a trailing slash) matches none of

@@ -1,4 +1,4 @@
-"""Session state use cases. Reads come back as ready-to-send JSON bytes."""
+"""Session state use cases. They return domain objects (``StoredState``); routes render them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-import orjson
 from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
@@ -14,31 +13,12 @@ from memory_api.components import DatabaseDep
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.errors import NotFound
-from memory_api.state.repository import StateRepository, StateStore, StoredState
-from memory_api.state.repository_asyncpg import AsyncpgStateRepository, acquire
-
-_TIME = orjson.OPT_UTC_Z
+from memory_api.state.repository import SQLAlchemyExecutor, StateRepository, StoredState
+from memory_api.state.repository_asyncpg import AsyncpgExecutor, acquire
 
 
 class SessionNotFound(NotFound):
     default_detail = "Session not found"
-
-
-def render(state: StoredState) -> bytes:
-    """The ``StateRetrieveResponse`` JSON, with the stored document spliced in unparsed."""
-    return b"".join(
-        (
-            b'{"session_id":',
-            orjson.dumps(state.session_id),
-            b',"state_data":',
-            state.state_json.encode(),
-            b',"created_at":',
-            orjson.dumps(state.created_at, option=_TIME),
-            b',"updated_at":',
-            orjson.dumps(state.updated_at, option=_TIME),
-            b"}",
-        )
-    )
 
 
 class StateService:
@@ -50,24 +30,24 @@ class StateService:
         self.tenant = tenant
 
     @asynccontextmanager
-    async def _repository(self, *, read_only: bool = False) -> AsyncIterator[StateStore]:
+    async def _repository(self, *, read_only: bool = False) -> AsyncIterator[StateRepository]:
         if self.database.driver_pool is not None:  # PostgreSQL: the plain asyncpg pool
             async with acquire(self.database.driver_pool) as driver:
-                yield AsyncpgStateRepository(driver)
+                yield StateRepository(AsyncpgExecutor(driver))
         else:
             async with self.database.single_statement(read_only=read_only) as connection:
-                yield StateRepository(connection)
+                yield StateRepository(SQLAlchemyExecutor(connection))
 
     async def store(self, session_id: str, state_data: dict[str, Any]) -> None:
         async with self._repository() as repository:
             await repository.upsert(self.tenant, session_id, state_data, utcnow())
 
-    async def retrieve(self, session_id: str) -> bytes:
+    async def retrieve(self, session_id: str) -> StoredState:
         async with self._repository(read_only=True) as repository:
             state = await repository.get(self.tenant, session_id)
         if state is None:
             raise SessionNotFound()
-        return render(state)
+        return state
 
     async def delete(self, session_id: str) -> None:
         async with self._repository() as repository:
@@ -75,10 +55,10 @@ class StateService:
         if not deleted:
             raise SessionNotFound()
 
-    async def list(self, skip: int, limit: int) -> bytes:
+    async def list(self, skip: int, limit: int) -> list[StoredState]:
         async with self._repository(read_only=True) as repository:
             states = await repository.list(self.tenant, skip, limit)
-        return b"[" + b",".join(render(state) for state in states) + b"]"
+        return states
 
 
 async def get_state_service(database: DatabaseDep, principal: PrincipalDep) -> StateService:
