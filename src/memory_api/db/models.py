@@ -4,6 +4,14 @@ from memory_api.collections.models import Collection
 from memory_api.db.base import Base
 from memory_api.documents.models import Chunk, Document
 from memory_api.indexing.models import IndexJob
-from memory_api.state.models import SessionState
+from memory_api.state.models import SessionState, SessionStateVersion
 
-__all__ = ["Base", "Chunk", "Collection", "Document", "IndexJob", "SessionState"]
+__all__ = [
+    "Base",
+    "Chunk",
+    "Collection",
+    "Document",
+    "IndexJob",
+    "SessionState",
+    "SessionStateVersion",
+]

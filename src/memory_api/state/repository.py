@@ -8,6 +8,7 @@ throughput; see ``repository_asyncpg``).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,24 @@ class StoredState:
     version: int
     created_at: datetime
     updated_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One entry of a session's history."""
+
+    version: int
+    created_at: datetime
+    size_bytes: int
+
+
+class WriteMode(enum.Enum):
+    """How a write treats an existing session (RFC 9110 preconditions)."""
+
+    UPSERT = "upsert"  # no precondition: create or replace
+    CREATE = "create"  # If-None-Match: *
+    REPLACE = "replace"  # If-Match: only an existing session (of the expected version)
 
 
 class Executor(Protocol):
@@ -42,6 +61,8 @@ class Executor(Protocol):
     async def fetch(
         self, statement: Statement, parameters: Mapping[str, Any]
     ) -> Sequence[Sequence[Any]]: ...
+
+    async def execute(self, statement: Statement, parameters: Mapping[str, Any]) -> None: ...
 
 
 class SQLAlchemyExecutor:
@@ -61,34 +82,108 @@ class SQLAlchemyExecutor:
         result = await self.connection.execute(statement.clause, parameters)
         return result.all()
 
+    async def execute(self, statement: Statement, parameters: Mapping[str, Any]) -> None:
+        await self.connection.execute(statement.clause, parameters)
+
 
 class StateRepository:
-    def __init__(self, executor: Executor) -> None:
+    """The state use cases' SQL. Writes that record history take several statements on SQLite:
+    callers run them on a connection inside one transaction (``StateService`` does)."""
+
+    def __init__(self, executor: Executor, *, history: int) -> None:
         self.executor = executor
+        self.history = history
         self.statements: StateStatements = for_dialect(executor.dialect)
 
-    async def upsert(
-        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
-    ) -> None:
-        """Create or replace in one statement, so concurrent first writes cannot collide."""
-        document = orjson.dumps(state_data).decode()
-        parameters = {"tenant": tenant, "session_id": session_id, "state": document, "now": now}
-        await self.executor.fetch(self.statements.upsert, parameters)
+    async def write(
+        self,
+        mode: WriteMode,
+        key: tuple[str, str],
+        state_data: dict[str, Any],
+        now: datetime,
+        expires_at: datetime | None,
+        expected: int | None = None,
+    ) -> StoredState | None:
+        """Write and return the new state; None when the precondition of ``mode`` fails. The
+        precondition is part of the one write statement, so concurrent writers cannot race."""
+        document = orjson.dumps(state_data)
+        document_text = document.decode()
+        tenant, session_id = key
+        parameters: dict[str, Any] = {
+            "tenant": tenant,
+            "session_id": session_id,
+            "state": document_text,
+            "size": len(document),
+            "now": now,
+            "expires_at": expires_at,
+            "expected": expected,
+            "keep": self.history,
+        }
+        write = getattr(self.statements, mode.value)
+        if self.history and write.with_history is not None:
+            row = await self.executor.fetchrow(write.with_history, parameters)
+        else:
+            row = await self.executor.fetchrow(write.alone, parameters)
+            if row is not None and self.history:
+                parameters["version"] = row[2]
+                await self.executor.execute(self.statements.record, parameters)
+                await self.executor.execute(self.statements.prune, parameters)
+        if row is None:
+            return None
+        return StoredState(session_id, document_text, *row[2:])
 
-    async def get(self, tenant: str, session_id: str) -> StoredState | None:
-        row = await self.executor.fetchrow(
-            self.statements.get, {"tenant": tenant, "session_id": session_id}
-        )
+    async def get(self, key: tuple[str, str], now: datetime) -> StoredState | None:
+        return await self._state(self.statements.get, key, now)
+
+    async def lock(self, key: tuple[str, str], now: datetime) -> StoredState | None:
+        """The state, locked until the transaction ends (SQLite: its IMMEDIATE transaction
+        already holds the database's write lock)."""
+        return await self._state(self.statements.lock, key, now)
+
+    async def get_version(
+        self, key: tuple[str, str], version: int, now: datetime
+    ) -> StoredState | None:
+        parameters = {"tenant": key[0], "session_id": key[1], "version": version, "now": now}
+        row = await self.executor.fetchrow(self.statements.get_version, parameters)
         return None if row is None else StoredState(*row)
 
-    async def delete(self, tenant: str, session_id: str) -> bool:
-        row = await self.executor.fetchrow(
-            self.statements.delete, {"tenant": tenant, "session_id": session_id}
-        )
-        return row is not None
+    async def current_version(self, key: tuple[str, str], now: datetime) -> int | None:
+        parameters = {"tenant": key[0], "session_id": key[1], "now": now}
+        row = await self.executor.fetchrow(self.statements.exists, parameters)
+        return None if row is None else int(row[0])
 
-    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]:
-        rows = await self.executor.fetch(
-            self.statements.list, {"tenant": tenant, "skip": skip, "limit": limit}
-        )
+    async def history_of(
+        self, key: tuple[str, str], before: int, limit: int, now: datetime
+    ) -> list[VersionInfo]:
+        parameters = {
+            "tenant": key[0],
+            "session_id": key[1],
+            "before": before,
+            "limit": limit,
+            "now": now,
+        }
+        rows = await self.executor.fetch(self.statements.history, parameters)
+        return [VersionInfo(*row) for row in rows]
+
+    async def delete(self, key: tuple[str, str], expected: int | None, now: datetime) -> bool:
+        """Delete (its history goes with it: ON DELETE CASCADE); False if absent or not of the
+        ``expected`` version."""
+        parameters = {"tenant": key[0], "session_id": key[1], "expected": expected, "now": now}
+        return await self.executor.fetchrow(self.statements.delete, parameters) is not None
+
+    async def list(self, tenant: str, skip: int, limit: int, now: datetime) -> list[StoredState]:
+        parameters = {"tenant": tenant, "skip": skip, "limit": limit, "now": now}
+        rows = await self.executor.fetch(self.statements.list, parameters)
         return [StoredState(*row) for row in rows]
+
+    async def sweep(self, now: datetime, batch: int) -> int:
+        """Delete up to ``batch`` expired sessions (of every tenant); how many went."""
+        rows = await self.executor.fetch(self.statements.sweep, {"now": now, "batch": batch})
+        return len(rows)
+
+    async def _state(
+        self, statement: Statement, key: tuple[str, str], now: datetime
+    ) -> StoredState | None:
+        parameters = {"tenant": key[0], "session_id": key[1], "now": now}
+        row = await self.executor.fetchrow(statement, parameters)
+        return None if row is None else StoredState(*row)

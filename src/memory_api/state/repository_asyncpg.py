@@ -60,3 +60,6 @@ class AsyncpgExecutor:
             statement.asyncpg_sql, *statement.arguments(parameters)
         )
         return rows
+
+    async def execute(self, statement: Statement, parameters: Mapping[str, Any]) -> None:
+        await self.driver.execute(statement.asyncpg_sql, *statement.arguments(parameters))
