@@ -30,6 +30,7 @@ from memory_api.observability.routes import router as metrics_router
 from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
+from memory_api.state.sweeper import StateSweeper, SweeperConfig
 
 logger = logging.getLogger("memory_api")
 
@@ -40,15 +41,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     prepare_index_roots(settings)
     async with open_components(settings, app.state.metrics) as base:
         worker = _job_worker(base) if app.state.run_worker else None
-        components = replace(base, worker=worker)
+        sweeper = StateSweeper(
+            base.database,
+            SweeperConfig(settings.state_sweep_interval, settings.state_sweep_batch),
+            base.metrics.registry,
+        )
+        components = replace(base, worker=worker, sweeper=sweeper)
         app.state.components = components
         if worker is not None:
             worker.start()
+        sweeper.start()
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
+            await sweeper.stop()
             if worker is not None:
                 await worker.stop()
 

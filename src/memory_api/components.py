@@ -26,6 +26,7 @@ from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
 
 if TYPE_CHECKING:
     from memory_api.indexing.worker import JobWorker
+    from memory_api.state.sweeper import StateSweeper
 
 HealthCheck = Callable[[], Awaitable[None]]
 
@@ -41,6 +42,8 @@ class Components:
     lexical: LexicalIndexAPI | None = None
     #: this process's job worker (None when the app runs without one)
     worker: JobWorker | None = None
+    #: this process's sweeper of expired sessions (None outside an app)
+    sweeper: StateSweeper | None = None
 
     def health_checks(self) -> dict[str, HealthCheck]:
         return {
