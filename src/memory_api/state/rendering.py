@@ -13,13 +13,12 @@ def _time(value: object) -> bytes:
     return orjson.dumps(value, option=_TIME)
 
 
-def _seed_fields(state: StoredState) -> bytes:
+def _seed_fields(state: StoredState, *, include_state: bool = True) -> bytes:
     return b"".join(
         (
             b'{"session_id":',
             orjson.dumps(state.session_id),
-            b',"state_data":',
-            state.state_json.encode(),
+            b',"state_data":' + state.state_json.encode() if include_state else b"",
             b',"created_at":',
             _time(state.created_at),
             b',"updated_at":',
@@ -28,11 +27,11 @@ def _seed_fields(state: StoredState) -> bytes:
     )
 
 
-def render_state(state: StoredState) -> bytes:
+def render_state(state: StoredState, *, include_state: bool = True) -> bytes:
     """The ``StateResponse`` JSON, with the stored document spliced in unparsed."""
     return b"".join(
         (
-            _seed_fields(state),
+            _seed_fields(state, include_state=include_state),
             b',"version":',
             str(state.version).encode(),
             b',"expires_at":',
@@ -42,9 +41,19 @@ def render_state(state: StoredState) -> bytes:
     )
 
 
-def render_states(states: list[StoredState]) -> bytes:
-    """``GET /sessions``: the seed's items (``StateRetrieveResponse``), fields unchanged."""
-    return b"[" + b"},".join(_seed_fields(state) for state in states) + (b"}]" if states else b"]")
+def render_states(states: list[StoredState], *, include_state: bool = True) -> bytes:
+    """``GET /sessions``: the seed's items (``StateRetrieveResponse``), fields unchanged
+    (``state_data`` left out when not ``include_state``)."""
+    items = (_seed_fields(state, include_state=include_state) + b"}" for state in states)
+    return b"[" + b",".join(items) + b"]"
+
+
+def render_page(
+    states: list[StoredState], next_cursor: str | None, *, include_state: bool = True
+) -> bytes:
+    """``GET /sessions?envelope=true``: full items (with version and expiry) and the cursor."""
+    items = b",".join(render_state(state, include_state=include_state) for state in states)
+    return b'{"sessions":[' + items + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
 
 
 def render_stored(session_id: str) -> bytes:

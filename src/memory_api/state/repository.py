@@ -41,6 +41,18 @@ class VersionInfo:
     size_bytes: int
 
 
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    """Which sessions to list: ``after`` is a keyset cursor, (updated_at, session_id) of the
+    last session of the previous page."""
+
+    skip: int = 0
+    limit: int = 100
+    prefix: str = ""
+    after: tuple[datetime, str] | None = None
+    include_state: bool = True
+
+
 class WriteMode(enum.Enum):
     """How a write treats an existing session (RFC 9110 preconditions)."""
 
@@ -171,9 +183,19 @@ class StateRepository:
         parameters = {"tenant": key[0], "session_id": key[1], "expected": expected, "now": now}
         return await self.executor.fetchrow(self.statements.delete, parameters) is not None
 
-    async def list(self, tenant: str, skip: int, limit: int, now: datetime) -> list[StoredState]:
-        parameters = {"tenant": tenant, "skip": skip, "limit": limit, "now": now}
-        rows = await self.executor.fetch(self.statements.list, parameters)
+    async def list(self, tenant: str, page: SessionPage, now: datetime) -> list[StoredState]:
+        parameters = {
+            "tenant": tenant,
+            "skip": page.skip,
+            "limit": page.limit,
+            "now": now,
+            "prefix": page.prefix,
+            "prefix_length": len(page.prefix),
+            "after_time": page.after[0] if page.after else None,
+            "after_id": page.after[1] if page.after else None,
+        }
+        statement = self.statements.list[(page.after is not None, page.include_state)]
+        rows = await self.executor.fetch(statement, parameters)
         return [StoredState(*row) for row in rows]
 
     async def sweep(self, now: datetime, batch: int) -> int:

@@ -8,14 +8,17 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from memory_api.http.routing import JSONRoute, accepts
 from memory_api.http.schemas import error_responses
+from memory_api.state.paging import decode_cursor, encode_cursor
 from memory_api.state.patching import JSON_PATCH, MERGE_PATCH, parse_patch
 from memory_api.state.preconditions import Preconditions, TagList, etag
 from memory_api.state.rendering import (
+    render_page,
     render_state,
     render_states,
     render_stored,
     render_versions,
 )
+from memory_api.state.repository import SessionPage
 from memory_api.state.schemas import (
     MAX_TTL_SECONDS,
     SESSION_ID_PATTERN,
@@ -183,14 +186,42 @@ async def state_history(
     "/sessions",
     response_model=list[StateRetrieveResponse],
     summary="List sessions, most recently updated first",
+    description="A full page carries the next page's cursor in the X-Next-Cursor header "
+    "(and in the body with envelope=true: {sessions: [StateResponse], next_cursor}).",
     responses=error_responses(422, 503),
 )
 async def list_sessions(
     service: StateServiceDep,
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    prefix: Annotated[
+        str, Query(pattern=r"^[A-Za-z0-9._:@-]{0,256}$", description="Only ids starting so.")
+    ] = "",
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="next_cursor of the previous page.")
+    ] = None,
+    include_state: Annotated[
+        bool, Query(description="false: leave state_data out of the items.")
+    ] = True,
+    envelope: Annotated[
+        bool, Query(description="true: answer {sessions, next_cursor} instead of a list.")
+    ] = False,
 ) -> Response:
-    return Response(render_states(await service.list(skip, limit)), media_type=JSON)
+    page = SessionPage(
+        skip=skip,
+        limit=limit,
+        prefix=prefix,
+        after=None if cursor is None else decode_cursor(cursor),
+        include_state=include_state,
+    )
+    states = await service.list(page)
+    next_cursor = encode_cursor(states[-1]) if len(states) == limit else None
+    headers = {} if next_cursor is None else {"X-Next-Cursor": next_cursor}
+    if envelope:
+        body = render_page(states, next_cursor, include_state=include_state)
+    else:
+        body = render_states(states, include_state=include_state)
+    return Response(body, media_type=JSON, headers=headers)
 
 
 # After the routes above: an id holding "/" (sent as %2F, or a trailing slash) matches none of

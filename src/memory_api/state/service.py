@@ -23,6 +23,7 @@ from memory_api.state.errors import PreconditionFailed, SessionNotFound, Version
 from memory_api.state.patching import Patch
 from memory_api.state.preconditions import Preconditions
 from memory_api.state.repository import (
+    SessionPage,
     SQLAlchemyExecutor,
     StateRepository,
     StoredState,
@@ -210,9 +211,9 @@ class StateService:
         if not deleted:
             raise SessionNotFound()
 
-    async def list(self, skip: int, limit: int) -> list[StoredState]:
+    async def list(self, page: SessionPage) -> list[StoredState]:
         async with self._repository(read_only=True) as repository:
-            return await repository.list(self.tenant, skip, limit, utcnow())
+            return await repository.list(self.tenant, page, utcnow())
 
 
 async def get_state_service(

@@ -22,7 +22,7 @@ from sqlalchemy import TextClause, bindparam, text
 from memory_api.db.columns import UTCDateTime
 
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
-_TIME_PARAMETERS = ("now", "expires_at")
+_TIME_PARAMETERS = ("now", "expires_at", "after_time")
 _TIME_COLUMNS = ("created_at", "updated_at", "expires_at")
 
 
@@ -121,7 +121,9 @@ class StateStatements:
     get_version: Statement
     history: Statement
     delete: Statement
-    list: Statement
+    #: ``GET /sessions``, by (keyset, include_state): offset or keyset pages, with or
+    #: without the (possibly large) state documents
+    list: dict[tuple[bool, bool], Statement]
     sweep: Statement
 
 
@@ -138,6 +140,21 @@ def _write(sql: str, dialect: str) -> Write:
         f"SELECT {_META} FROM w"
     )
     return Write(Statement(f"{sql} RETURNING {_META}"), Statement(with_history))
+
+
+def _list(*, keyset: bool, include_state: bool) -> Statement:
+    columns = _ROW if include_state else _ROW.replace("CAST(state_data AS TEXT)", "'null'")
+    # after the cursor: the order is (updated_at DESC, session_id ASC)
+    after = (
+        "AND (updated_at < :after_time OR (updated_at = :after_time AND session_id > :after_id)) "
+        if keyset
+        else ""
+    )
+    return Statement(
+        f"SELECT {columns} FROM session_states WHERE tenant = :tenant AND {_LIVE} "
+        f"AND substr(session_id, 1, :prefix_length) = :prefix {after}"
+        f"ORDER BY updated_at DESC, session_id LIMIT :limit OFFSET :skip"
+    )
 
 
 def _statements(dialect: str) -> StateStatements:
@@ -176,10 +193,11 @@ def _statements(dialect: str) -> StateStatements:
             f"DELETE FROM session_states WHERE {_KEY} AND version = COALESCE(:expected, version) "
             f"AND {_LIVE} RETURNING version"
         ),
-        list=Statement(
-            f"SELECT {_ROW} FROM session_states WHERE tenant = :tenant AND {_LIVE} "
-            "ORDER BY updated_at DESC, session_id LIMIT :limit OFFSET :skip"
-        ),
+        list={
+            (keyset, include_state): _list(keyset=keyset, include_state=include_state)
+            for keyset in (False, True)
+            for include_state in (False, True)
+        },
         # Bounded batches; SKIP LOCKED: several processes sweeping at once split the work
         # instead of waiting on (or deleting twice) each other's rows.
         sweep=Statement(
