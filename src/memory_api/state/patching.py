@@ -16,9 +16,8 @@ import jsonpointer
 
 from memory_api.errors import InvalidInput
 from memory_api.state.errors import PatchConflict, UnsupportedPatchType
+from memory_api.state.schemas import JSON_PATCH, MERGE_PATCH
 
-MERGE_PATCH = "application/merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
 PATCH_TYPES = (MERGE_PATCH, JSON_PATCH)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from memory_api.http.routing import JSONRoute, accepts
 from memory_api.http.schemas import error_responses
 from memory_api.state.paging import decode_cursor, encode_cursor
-from memory_api.state.patching import JSON_PATCH, MERGE_PATCH, parse_patch
+from memory_api.state.patching import parse_patch
 from memory_api.state.preconditions import Preconditions, TagList, etag
 from memory_api.state.rendering import (
     render_page,
@@ -20,7 +20,9 @@ from memory_api.state.rendering import (
 )
 from memory_api.state.repository import SessionPage
 from memory_api.state.schemas import (
+    JSON_PATCH,
     MAX_TTL_SECONDS,
+    MERGE_PATCH,
     SESSION_ID_PATTERN,
     SESSION_ID_RULE,
     StateResponse,

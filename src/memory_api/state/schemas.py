@@ -11,6 +11,8 @@ from memory_api.http.schemas import StrictRequest
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:@-]{1,256}$"
 SESSION_ID_RULE = "1 to 256 characters from A-Z a-z 0-9 . _ : @ -"
+MERGE_PATCH = "application/merge-patch+json"  # RFC 7396
+JSON_PATCH = "application/json-patch+json"  # RFC 6902
 MAX_TTL_SECONDS = 10 * 365 * 86_400  # ten years: beyond it, "forever" (omit the TTL) is meant
 
 TTLSeconds = Field(
@@ -60,3 +62,22 @@ class StateVersionInfo(BaseModel):
     version: int
     updated_at: datetime = Field(description="When this version was written (UTC).")
     size_bytes: int = Field(description="Size of the version's state_data as JSON (bytes).")
+
+
+class StateListItem(BaseModel):
+    """An item of ``GET /sessions?envelope=true`` (``state_data`` absent with
+    ``include_state=false``)."""
+
+    session_id: str
+    state_data: dict[str, Any] | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    expires_at: datetime | None = None
+
+
+class SessionsPage(BaseModel):
+    """``GET /sessions?envelope=true``: a page and the cursor of the next (null: the last)."""
+
+    sessions: list[StateListItem]
+    next_cursor: str | None = None
