@@ -36,6 +36,7 @@ from memory_api.observability.routes import router as metrics_router
 from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
+from memory_api.state.sweeper import StateSweeper, SweeperConfig
 from memory_api.tenants.routes import router as tenants_router
 
 logger = logging.getLogger("memory_api")
@@ -52,17 +53,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             if app.state.run_worker
             else None
         )
-        components = replace(base, worker=worker, sweeper=sweeper)
+        state_sweeper = StateSweeper(
+            base.database,
+            SweeperConfig(settings.state_sweep_interval, settings.state_sweep_batch),
+            base.metrics.registry,
+        )
+        components = replace(base, worker=worker, sweeper=sweeper, state_sweeper=state_sweeper)
         app.state.components = components
         if worker is not None:
             worker.start()
         if sweeper is not None:
             sweeper.start()
+        state_sweeper.start()
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
+            await state_sweeper.stop()
             if sweeper is not None:
                 await sweeper.stop()
             if worker is not None:

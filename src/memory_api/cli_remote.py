@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from rich.markup import escape
 
+from memory_api.cli_state import add_state_actions, run_state
 from memory_api.client import MemoryAPIClientError, MemoryClient
 from memory_api.client._base import DEFAULT_URL
 from memory_api.indexing.schemas import IndexTaskStatusResponse
@@ -123,17 +124,7 @@ def _query(args: argparse.Namespace, client: MemoryClient) -> int:
 
 
 def _state(args: argparse.Namespace, client: MemoryClient) -> int:
-    if args.action == "get":
-        _print_json(client.get_state(args.session_id))
-    elif args.action == "put":
-        data = _json_object(args.data, "the state")
-        _print_json(client.put_state(args.session_id, data))
-    elif args.action == "delete":
-        client.delete_state(args.session_id)
-        print(f"deleted {args.session_id}")
-    else:
-        _print_json(client.list_sessions(args.skip, args.limit))
-    return 0
+    return run_state(args, client, _print_json)
 
 
 def _stats(args: argparse.Namespace, client: MemoryClient) -> int:
@@ -300,21 +291,7 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
 
     state = commands.add_parser("state", parents=[remote], help="session state")
     actions = state.add_subparsers(dest="action", required=True, metavar="ACTION")
-    session = "the session id (letters, digits and . _ : @ -)"
-    get = actions.add_parser("get", parents=[remote_again], help="print a session's state")
-    get.add_argument("session_id", help=session)
-    delete = actions.add_parser("delete", parents=[remote_again], help="delete a session")
-    delete.add_argument("session_id", help=session)
-    put = actions.add_parser("put", parents=[remote_again], help="create or replace a state")
-    put.add_argument("session_id", help=session)
-    put.add_argument("data", help="the state, a JSON object")
-    listing = actions.add_parser(
-        "list", parents=[remote_again], help="sessions, most recently updated first"
-    )
-    listing.add_argument("--skip", type=int, default=0, help="sessions to skip (default 0)")
-    listing.add_argument(
-        "--limit", type=int, default=100, help="sessions to list (1-1000, default 100)"
-    )
+    add_state_actions(actions, remote_again)
     state.set_defaults(handler=_run(_state))
 
     stats = commands.add_parser("stats", parents=[remote], help="collection statistics")

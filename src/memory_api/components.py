@@ -28,6 +28,7 @@ from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
 if TYPE_CHECKING:
     from memory_api.collections.sweeper import CollectionSweeper
     from memory_api.jobs.worker import JobWorker
+    from memory_api.state.sweeper import StateSweeper
 
 HealthCheck = Callable[[], Awaitable[None]]
 
@@ -45,6 +46,8 @@ class Components:
     worker: JobWorker | None = None
     #: finishes the deletion of collections (None when the app runs without a worker)
     sweeper: CollectionSweeper | None = None
+    #: this process's sweeper of expired sessions (None outside an app)
+    state_sweeper: StateSweeper | None = None
 
     def health_checks(self) -> dict[str, HealthCheck]:
         return {

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     fusion_rrf_k: float = Field(60.0, gt=0, le=10_000)
     job_lease_seconds: float = Field(60.0, ge=1)
     job_poll_interval: float = Field(1.0, gt=0)
+    # Session state: versions kept per session (0: none), default lifetime (None: forever),
+    # and the sweeper that deletes expired sessions (seconds between passes, rows per batch).
+    state_history: int = Field(20, ge=0, le=10_000)
+    state_default_ttl_seconds: int | None = Field(None, ge=1, le=10 * 365 * 86_400)
+    state_sweep_interval: float = Field(60.0, gt=0)
+    state_sweep_batch: int = Field(500, ge=1, le=100_000)
 
     @field_validator("index_roots", mode="before")
     @classmethod

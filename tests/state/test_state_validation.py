@@ -122,7 +122,7 @@ async def test_nul_characters_round_trip(client: httpx.AsyncClient) -> None:
 async def test_wrong_method_lists_allowed_ones(client: httpx.AsyncClient) -> None:
     response = await client.request("PUT", "/state/s", json={"state_data": {}})
     assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE, GET, POST"
+    assert response.headers["allow"] == "DELETE, GET, PATCH, POST"  # PATCH: issue 15
 
 
 async def test_strict_types_in_bodies(client: httpx.AsyncClient) -> None:
@@ -147,7 +147,7 @@ async def test_session_ids_with_a_slash_get_the_id_rule(
         assert errors[0]["msg"].startswith("String should match pattern")
     response = await client.request("PUT", f"/state/{raw_id}", json={"state_data": {}})
     assert response.status_code == 405
-    assert response.headers["allow"] == "DELETE, GET, POST"
+    assert response.headers["allow"] == "DELETE, GET, PATCH, POST"  # PATCH: issue 15
 
 
 async def test_task_ids_with_a_slash_are_unknown_tasks(client: httpx.AsyncClient) -> None:

@@ -14,7 +14,9 @@ import httpx
 from memory_api.client._base import (
     Call,
     Calls,
+    Condition,
     DocumentCalls,
+    StateStored,
     client_options,
     no_answer,
     read,
@@ -36,7 +38,12 @@ from memory_api.indexing.schemas import (
 )
 from memory_api.jobs.status import FINISHED
 from memory_api.search.schemas import RAGQueryResponse
-from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+from memory_api.state.schemas import (
+    SessionsPage,
+    StateResponse,
+    StateRetrieveResponse,
+    StateVersionInfo,
+)
 from memory_api.tenants.schemas import TenantErasedResponse
 
 T = TypeVar("T")
@@ -64,17 +71,65 @@ class AsyncMemoryClient:
             raise no_answer(self._http.base_url, call, error) from error
         return read(call, response)
 
-    async def put_state(self, session_id: str, state_data: dict[str, Any]) -> StateStoreResponse:
-        return await self._send(Calls.put_state(session_id, state_data))
+    async def put_state(
+        self,
+        session_id: str,
+        state_data: dict[str, Any],
+        *,
+        ttl_seconds: int | None = None,
+        if_match: Condition = None,
+        if_none_match: Condition = None,
+    ) -> StateStored:
+        """Create or replace. ``if_match``: only at this version (or "*": only if it exists);
+        ``if_none_match="*"``: create only. PreconditionFailedError (412) when not."""
+        return await self._send(
+            Calls.put_state(session_id, state_data, ttl_seconds, if_match, if_none_match)
+        )
 
-    async def get_state(self, session_id: str) -> StateRetrieveResponse:
-        return await self._send(Calls.get_state(session_id))
+    async def get_state(self, session_id: str, *, version: int | None = None) -> StateResponse:
+        """The state, or one of its kept versions."""
+        return await self._send(Calls.get_state(session_id, version))
 
-    async def delete_state(self, session_id: str) -> None:
-        await self._send(Calls.delete_state(session_id))
+    async def get_state_if_changed(self, session_id: str, version: int) -> StateResponse | None:
+        """None while the session is still at ``version`` (HTTP 304), else its state."""
+        return await self._send(Calls.get_state(session_id, None, version))
 
-    async def list_sessions(self, skip: int = 0, limit: int = 100) -> list[StateRetrieveResponse]:
-        return await self._send(Calls.list_sessions(skip, limit))
+    async def patch_state(
+        self,
+        session_id: str,
+        patch: dict[str, Any] | list[dict[str, Any]],
+        *,
+        ttl_seconds: int | None = None,
+        if_match: Condition = None,
+    ) -> StateResponse:
+        """Change part of the state atomically: a dict is a merge patch (RFC 7396), a list of
+        operations a JSON Patch (RFC 6902), e.g. [{"op": "add", "path": "/messages/-", ...}]."""
+        return await self._send(Calls.patch_state(session_id, patch, ttl_seconds, if_match))
+
+    async def state_history(
+        self, session_id: str, *, limit: int = 100, before_version: int | None = None
+    ) -> list[StateVersionInfo]:
+        """The kept versions, newest first (read one with ``get_state(id, version=N)``)."""
+        return await self._send(Calls.state_history(session_id, limit, before_version))
+
+    async def delete_state(self, session_id: str, *, if_match: Condition = None) -> None:
+        await self._send(Calls.delete_state(session_id, if_match))
+
+    async def list_sessions(
+        self, skip: int = 0, limit: int = 100, *, prefix: str | None = None
+    ) -> list[StateRetrieveResponse]:
+        return await self._send(Calls.list_sessions(skip, limit, prefix))
+
+    async def sessions_page(
+        self,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        prefix: str | None = None,
+        include_state: bool = True,
+    ) -> SessionsPage:
+        """One keyset page; pass its ``next_cursor`` for the next (None: the last page)."""
+        return await self._send(Calls.sessions_page(limit, cursor, prefix, include_state))
 
     async def query(
         self,

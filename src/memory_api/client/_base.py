@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 from pydantic import TypeAdapter
 
 from memory_api.client._exceptions import TransportError, error_for
@@ -30,7 +31,15 @@ from memory_api.indexing.schemas import (
     IndexTaskStatusResponse,
 )
 from memory_api.search.schemas import RAGQueryResponse
-from memory_api.state.schemas import StateRetrieveResponse, StateStoreResponse
+from memory_api.state.schemas import (
+    JSON_PATCH,
+    MERGE_PATCH,
+    SessionsPage,
+    StateResponse,
+    StateRetrieveResponse,
+    StateStoreResponse,
+    StateVersionInfo,
+)
 from memory_api.tenants.schemas import TenantErasedResponse
 
 T = TypeVar("T")
@@ -48,11 +57,45 @@ class Call(Generic[T]):
     files: list[tuple[str, tuple[str, bytes, str]]] | None = None  # a multipart body
     data: dict[str, str] | None = None  # its form fields
 
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a raw body instead of ``json`` (PATCH documents)
+    #: the answer is ``StateStored``: its version comes from the ETag header
+    version_from_etag: bool = False
+
     def request_options(self) -> dict[str, Any]:
         """What httpx's ``request`` takes for this call."""
+        options: dict[str, Any] = {"params": self.params or None, "headers": self.headers or None}
         if self.files is not None:
-            return {"files": self.files, "data": self.data, "params": self.params or None}
-        return {"json": self.json, "params": self.params or None}
+            return {**options, "files": self.files, "data": self.data}
+        return {**options, "json": self.json, "content": self.content}
+
+
+class StateStored(StateStoreResponse):
+    """What ``put_state`` returns: the seed's answer plus the new version (its ETag)."""
+
+    version: int | None = None
+
+
+#: If-Match / If-None-Match arguments: a version, or "*" (any version / any session)
+Condition = int | str | None
+
+
+def _tag(condition: int | str) -> str:
+    return condition if isinstance(condition, str) else f'"{condition}"'
+
+
+def conditions(if_match: Condition, if_none_match: Condition) -> dict[str, str]:
+    headers = {}
+    if if_match is not None:
+        headers["If-Match"] = _tag(if_match)
+    if if_none_match is not None:
+        headers["If-None-Match"] = _tag(if_none_match)
+    return headers
+
+
+def version_of(response: httpx.Response) -> int | None:
+    tag = response.headers.get("etag", "").strip('"')
+    return int(tag) if tag.isdigit() else None
 
 
 def _segment(value: str) -> str:
@@ -67,9 +110,11 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
-STATE = _adapter(StateRetrieveResponse)
+STATE = _adapter(StateResponse)
 STATES = _adapter(list[StateRetrieveResponse])
-STORED = _adapter(StateStoreResponse)
+PAGE = _adapter(SessionsPage)
+VERSIONS = _adapter(list[StateVersionInfo])
+STORED = _adapter(StateStored)
 QUERY = _adapter(RAGQueryResponse)
 STATS = _adapter(RAGStatsResponse)
 STARTED = _adapter(IndexTaskStartResponse)
@@ -90,22 +135,82 @@ class Calls:
     """One factory per endpoint; the sync and async clients send what these build."""
 
     @staticmethod
-    def put_state(session_id: str, state_data: dict[str, Any]) -> Call[StateStoreResponse]:
+    def put_state(
+        session_id: str,
+        state_data: dict[str, Any],
+        ttl_seconds: int | None = None,
+        if_match: Condition = None,
+        if_none_match: Condition = None,
+    ) -> Call[StateStored]:
+        body: dict[str, Any] = {"state_data": state_data}
+        if ttl_seconds is not None:
+            body["ttl_seconds"] = ttl_seconds
         return Call(
-            "POST", f"/state/{_segment(session_id)}", STORED, json={"state_data": state_data}
+            "POST",
+            f"/state/{_segment(session_id)}",
+            STORED,
+            json=body,
+            headers=conditions(if_match, if_none_match),
+            version_from_etag=True,
         )
 
     @staticmethod
-    def get_state(session_id: str) -> Call[StateRetrieveResponse]:
-        return Call("GET", f"/state/{_segment(session_id)}", STATE)
+    def get_state(
+        session_id: str, version: int | None = None, if_none_match: Condition = None
+    ) -> Call[StateResponse]:
+        params = {} if version is None else {"version": version}
+        headers = conditions(None, if_none_match)
+        return Call("GET", f"/state/{_segment(session_id)}", STATE, params=params, headers=headers)
 
     @staticmethod
-    def delete_state(session_id: str) -> Call[None]:
-        return Call("DELETE", f"/state/{_segment(session_id)}", None)
+    def patch_state(
+        session_id: str,
+        patch: dict[str, Any] | list[dict[str, Any]],
+        ttl_seconds: int | None = None,
+        if_match: Condition = None,
+    ) -> Call[StateResponse]:
+        """A list is a JSON Patch (RFC 6902), an object a merge patch (RFC 7396)."""
+        kind = JSON_PATCH if isinstance(patch, list) else MERGE_PATCH
+        return Call(
+            "PATCH",
+            f"/state/{_segment(session_id)}",
+            STATE,
+            params={} if ttl_seconds is None else {"ttl_seconds": ttl_seconds},
+            headers={"Content-Type": kind, **conditions(if_match, None)},
+            content=orjson.dumps(patch),
+        )
 
     @staticmethod
-    def list_sessions(skip: int, limit: int) -> Call[list[StateRetrieveResponse]]:
-        return Call("GET", "/sessions", STATES, params={"skip": skip, "limit": limit})
+    def state_history(
+        session_id: str, limit: int, before_version: int | None
+    ) -> Call[list[StateVersionInfo]]:
+        params: dict[str, Any] = {"limit": limit}
+        if before_version is not None:
+            params["before_version"] = before_version
+        return Call("GET", f"/state/{_segment(session_id)}/history", VERSIONS, params=params)
+
+    @staticmethod
+    def delete_state(session_id: str, if_match: Condition = None) -> Call[None]:
+        headers = conditions(if_match, None)
+        return Call("DELETE", f"/state/{_segment(session_id)}", None, headers=headers)
+
+    @staticmethod
+    def list_sessions(
+        skip: int, limit: int, prefix: str | None = None
+    ) -> Call[list[StateRetrieveResponse]]:
+        params: dict[str, Any] = {"skip": skip, "limit": limit}
+        if prefix:
+            params["prefix"] = prefix
+        return Call("GET", "/sessions", STATES, params=params)
+
+    @staticmethod
+    def sessions_page(
+        limit: int, cursor: str | None, prefix: str | None, include_state: bool
+    ) -> Call[SessionsPage]:
+        params: dict[str, Any] = {"limit": limit, "envelope": "true"}
+        params.update({"include_state": str(include_state).lower()})
+        params.update({k: v for k, v in {"cursor": cursor, "prefix": prefix}.items() if v})
+        return Call("GET", "/sessions", PAGE, params=params)
 
     @staticmethod
     def query(
@@ -267,6 +372,9 @@ def read(call: Call[T], response: httpx.Response) -> T:
         except ValueError:
             detail = response.text
         raise error_for(response.status_code, detail)
-    if call.result is None:
+    if call.result is None or response.status_code == 304:  # 304: still at the version held
         return None  # type: ignore[return-value]
-    return call.result.validate_json(response.content)
+    result = call.result.validate_json(response.content)
+    if call.version_from_etag and isinstance(result, StateStored):
+        return result.model_copy(update={"version": version_of(response)})
+    return result

@@ -7,6 +7,7 @@ MemoryAPIClientError
     ├── ForbiddenError        403
     ├── NotFoundError         404
     ├── ConflictError         409
+    ├── PreconditionFailedError 412 (If-Match / If-None-Match did not hold)
     ├── PayloadTooLargeError  413
     ├── ValidationError       422
     └── UnavailableError      503
@@ -67,6 +68,9 @@ class NotFoundError(APIStatusError): ...
 class ConflictError(APIStatusError): ...
 
 
+class PreconditionFailedError(APIStatusError): ...
+
+
 class PayloadTooLargeError(APIStatusError): ...
 
 
@@ -81,6 +85,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
+    412: PreconditionFailedError,
     413: PayloadTooLargeError,
     422: ValidationError,
     503: UnavailableError,

@@ -10,7 +10,7 @@ from memory_api.search.lexical.models import (
     LexicalStats,
     LexicalTerm,
 )
-from memory_api.state.models import SessionState
+from memory_api.state.models import SessionState, SessionStateVersion
 
 __all__ = [
     "Base",
@@ -23,4 +23,5 @@ __all__ = [
     "LexicalStats",
     "LexicalTerm",
     "SessionState",
+    "SessionStateVersion",
 ]

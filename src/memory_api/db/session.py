@@ -65,11 +65,15 @@ class Database:
                 yield session
 
     @asynccontextmanager
-    async def single_statement(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+    async def single_statement(
+        self, *, read_only: bool = False, transaction: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
         """A connection for work that is one SQL statement (hot paths: session state).
-        ``read_only``: on SQLite, a reader that does not wait for the write lock."""
+        ``read_only``: on SQLite, a reader that does not wait for the write lock.
+        ``transaction``: a few statements that commit together (PostgreSQL too)."""
+        engine = self.engine if transaction else self._statement_engine
         with translate_connect_errors():
-            connection = await self._statement_engine.connect()
+            connection = await engine.connect()
             if read_only:
                 await connection.execution_options(**{READ_ONLY_OPTION: True})
         try:

@@ -40,6 +40,7 @@ _DESCRIPTIONS = {
     403: "Forbidden",
     404: "Not found",
     409: "Conflict",
+    412: "Precondition failed (If-Match / If-None-Match)",
     413: "Request body too large",
     422: "Invalid request",
     503: "A dependency is unavailable; retry later",

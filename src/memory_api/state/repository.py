@@ -1,105 +1,211 @@
-"""All SQL touching session state.
+"""All SQL touching session state, over either execution path.
 
-Two implementations of one interface: ``StateRepository`` (SQLAlchemy Core, any database) and,
-for PostgreSQL's hot path, ``AsyncpgStateRepository`` (the same statements straight on the
-asyncpg connection, about twice the throughput). The state document is read back as the JSON
-text stored, never parsed: responses splice it in as is.
+``StateRepository`` holds the logic once; it runs the statements of ``state.statements`` through
+an ``Executor``: ``SQLAlchemyExecutor`` (any database) or, for PostgreSQL's hot path,
+``AsyncpgExecutor`` (the same text straight on an asyncpg connection, about twice the
+throughput; see ``repository_asyncpg``).
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, Text, delete, select, type_coerce
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from memory_api.state.models import SessionState
-
-_table: Table = SessionState.__table__  # type: ignore[assignment]
-_columns = (
-    _table.c.session_id,
-    type_coerce(_table.c.state_data, Text),
-    _table.c.created_at,
-    _table.c.updated_at,
-)
+from memory_api.state.statements import Statement, StateStatements, for_dialect
 
 
 @dataclass(frozen=True, slots=True)
 class StoredState:
+    """A session's state as stored: the document stays JSON text, never parsed on the way out."""
+
     session_id: str
-    state_json: str  # the stored document, as JSON text
+    state_json: str
+    version: int
     created_at: datetime
     updated_at: datetime
+    expires_at: datetime | None
 
 
-class StateStore(Protocol):
-    async def upsert(
-        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
-    ) -> None: ...
-    async def get(self, tenant: str, session_id: str) -> StoredState | None: ...
-    async def delete(self, tenant: str, session_id: str) -> bool: ...
-    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]: ...
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One entry of a session's history."""
+
+    version: int
+    created_at: datetime
+    size_bytes: int
 
 
-def _stored(row: Any) -> StoredState:
-    session_id, state_json, created_at, updated_at = row
-    return StoredState(session_id, state_json, created_at, updated_at)
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    """Which sessions to list: ``after`` is a keyset cursor, (updated_at, session_id) of the
+    last session of the previous page."""
+
+    skip: int = 0
+    limit: int = 100
+    prefix: str = ""
+    after: tuple[datetime, str] | None = None
+    include_state: bool = True
+
+
+class WriteMode(enum.Enum):
+    """How a write treats an existing session (RFC 9110 preconditions)."""
+
+    UPSERT = "upsert"  # no precondition: create or replace
+    CREATE = "create"  # If-None-Match: *
+    REPLACE = "replace"  # If-Match: only an existing session (of the expected version)
+
+
+class Executor(Protocol):
+    """Runs one statement on one connection."""
+
+    dialect: str
+
+    async def fetchrow(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None: ...
+
+    async def fetch(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]: ...
+
+    async def execute(self, statement: Statement, parameters: Mapping[str, Any]) -> None: ...
+
+
+class SQLAlchemyExecutor:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect.name
+
+    async def fetchrow(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Any] | None:
+        result = await self.connection.execute(statement.clause, parameters)
+        return result.first()
+
+    async def fetch(
+        self, statement: Statement, parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        result = await self.connection.execute(statement.clause, parameters)
+        return result.all()
+
+    async def execute(self, statement: Statement, parameters: Mapping[str, Any]) -> None:
+        await self.connection.execute(statement.clause, parameters)
 
 
 class StateRepository:
-    """SQLAlchemy Core statements; the reference implementation (SQLite and PostgreSQL)."""
+    """The state use cases' SQL. Writes that record history take several statements on SQLite:
+    callers run them on a connection inside one transaction (``StateService`` does)."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
+    def __init__(self, executor: Executor, *, history: int) -> None:
+        self.executor = executor
+        self.history = history
+        self.statements: StateStatements = for_dialect(executor.dialect)
 
-    async def upsert(
-        self, tenant: str, session_id: str, state_data: dict[str, Any], now: datetime
-    ) -> None:
-        """Create or replace in one statement, so concurrent first writes cannot collide."""
-        insert = pg_insert if self.connection.dialect.name == "postgresql" else sqlite_insert
-        statement = insert(_table).values(
-            tenant=tenant,
-            session_id=session_id,
-            state_data=state_data,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[_table.c.tenant, _table.c.session_id],
-            set_={
-                "state_data": statement.excluded.state_data,
-                "updated_at": statement.excluded.updated_at,
-                "version": _table.c.version + 1,
-            },
-        )
-        await self.connection.execute(statement)
+    async def write(
+        self,
+        mode: WriteMode,
+        key: tuple[str, str],
+        state_data: dict[str, Any],
+        now: datetime,
+        expires_at: datetime | None,
+        expected: int | None = None,
+    ) -> StoredState | None:
+        """Write and return the new state; None when the precondition of ``mode`` fails. The
+        precondition is part of the one write statement, so concurrent writers cannot race."""
+        document = orjson.dumps(state_data)
+        document_text = document.decode()
+        tenant, session_id = key
+        parameters: dict[str, Any] = {
+            "tenant": tenant,
+            "session_id": session_id,
+            "state": document_text,
+            "size": len(document),
+            "now": now,
+            "expires_at": expires_at,
+            "expected": expected,
+            "keep": self.history,
+        }
+        write = getattr(self.statements, mode.value)
+        if self.history and write.with_history is not None:
+            row = await self.executor.fetchrow(write.with_history, parameters)
+        else:
+            row = await self.executor.fetchrow(write.alone, parameters)
+            if row is not None and self.history:
+                parameters["version"] = row[2]
+                await self.executor.execute(self.statements.record, parameters)
+                await self.executor.execute(self.statements.prune, parameters)
+        if row is None:
+            return None
+        return StoredState(session_id, document_text, *row[2:])
 
-    async def get(self, tenant: str, session_id: str) -> StoredState | None:
-        result = await self.connection.execute(
-            select(*_columns).where(_table.c.tenant == tenant, _table.c.session_id == session_id)
-        )
-        row = result.one_or_none()
-        return None if row is None else _stored(row)
+    async def get(self, key: tuple[str, str], now: datetime) -> StoredState | None:
+        return await self._state(self.statements.get, key, now)
 
-    async def delete(self, tenant: str, session_id: str) -> bool:
-        result = await self.connection.execute(
-            delete(_table)
-            .where(_table.c.tenant == tenant, _table.c.session_id == session_id)
-            .returning(_table.c.session_id)
-        )
-        return result.first() is not None
+    async def lock(self, key: tuple[str, str], now: datetime) -> StoredState | None:
+        """The state, locked until the transaction ends (SQLite: its IMMEDIATE transaction
+        already holds the database's write lock)."""
+        return await self._state(self.statements.lock, key, now)
 
-    async def list(self, tenant: str, skip: int, limit: int) -> list[StoredState]:
-        result = await self.connection.execute(
-            select(*_columns)
-            .where(_table.c.tenant == tenant)
-            .order_by(_table.c.updated_at.desc(), _table.c.session_id)
-            .offset(skip)
-            .limit(limit)
-        )
-        return [_stored(row) for row in result]
+    async def get_version(
+        self, key: tuple[str, str], version: int, now: datetime
+    ) -> StoredState | None:
+        parameters = {"tenant": key[0], "session_id": key[1], "version": version, "now": now}
+        row = await self.executor.fetchrow(self.statements.get_version, parameters)
+        return None if row is None else StoredState(*row)
+
+    async def current_version(self, key: tuple[str, str], now: datetime) -> int | None:
+        parameters = {"tenant": key[0], "session_id": key[1], "now": now}
+        row = await self.executor.fetchrow(self.statements.exists, parameters)
+        return None if row is None else int(row[0])
+
+    async def history_of(
+        self, key: tuple[str, str], before: int, limit: int, now: datetime
+    ) -> list[VersionInfo]:
+        parameters = {
+            "tenant": key[0],
+            "session_id": key[1],
+            "before": before,
+            "limit": limit,
+            "now": now,
+        }
+        rows = await self.executor.fetch(self.statements.history, parameters)
+        return [VersionInfo(*row) for row in rows]
+
+    async def delete(self, key: tuple[str, str], expected: int | None, now: datetime) -> bool:
+        """Delete (its history goes with it: ON DELETE CASCADE); False if absent or not of the
+        ``expected`` version."""
+        parameters = {"tenant": key[0], "session_id": key[1], "expected": expected, "now": now}
+        return await self.executor.fetchrow(self.statements.delete, parameters) is not None
+
+    async def list(self, tenant: str, page: SessionPage, now: datetime) -> list[StoredState]:
+        parameters = {
+            "tenant": tenant,
+            "skip": page.skip,
+            "limit": page.limit,
+            "now": now,
+            "prefix": page.prefix,
+            "prefix_length": len(page.prefix),
+            "after_time": page.after[0] if page.after else None,
+            "after_id": page.after[1] if page.after else None,
+        }
+        statement = self.statements.list[(page.after is not None, page.include_state)]
+        rows = await self.executor.fetch(statement, parameters)
+        return [StoredState(*row) for row in rows]
+
+    async def sweep(self, now: datetime, batch: int) -> int:
+        """Delete up to ``batch`` expired sessions (of every tenant); how many went."""
+        rows = await self.executor.fetch(self.statements.sweep, {"now": now, "batch": batch})
+        return len(rows)
+
+    async def _state(
+        self, statement: Statement, key: tuple[str, str], now: datetime
+    ) -> StoredState | None:
+        parameters = {"tenant": key[0], "session_id": key[1], "now": now}
+        row = await self.executor.fetchrow(statement, parameters)
+        return None if row is None else StoredState(*row)

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
-from memory_api.http.routing import JSONRoute
+from memory_api.http.routing import JSONRoute, accepts
 from memory_api.http.schemas import error_responses
+from memory_api.state.paging import decode_cursor, encode_cursor
+from memory_api.state.patching import parse_patch
+from memory_api.state.preconditions import Preconditions, TagList, etag
+from memory_api.state.rendering import (
+    render_page,
+    render_state,
+    render_states,
+    render_stored,
+    render_versions,
+)
+from memory_api.state.repository import SessionPage
 from memory_api.state.schemas import (
+    JSON_PATCH,
+    MAX_TTL_SECONDS,
+    MERGE_PATCH,
     SESSION_ID_PATTERN,
     SESSION_ID_RULE,
+    StateResponse,
     StateRetrieveResponse,
     StateStoreRequest,
     StateStoreResponse,
+    StateVersionInfo,
 )
-from memory_api.state.service import StateServiceDep
+from memory_api.state.service import NO_VERSION_LIMIT, StateServiceDep
 
 JSON = "application/json"
 router = APIRouter(tags=["short-term memory"], route_class=JSONRoute)
@@ -24,9 +39,26 @@ router = APIRouter(tags=["short-term memory"], route_class=JSONRoute)
 SessionId = Annotated[
     str, Path(pattern=SESSION_ID_PATTERN, description=f"Session id: {SESSION_ID_RULE}.")
 ]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='Write only if the session is at this version (its ETag, e.g. "3"), or '
+        "exists (*); else 412 and nothing changes.",
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="On a write, * creates only (412 if the session exists); on GET, 304 "
+        "when the session is still at this ETag.",
+    ),
+]
 MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside SQL integers
 NOT_FOUND = error_responses(404, 422, 503, d404="Session not found")
-WRITE_ERRORS = error_responses(413, 422, 503)
+WRITE_ERRORS = error_responses(412, 413, 422, 503)
+PATCH_ERRORS = error_responses(404, 409, 412, 413, 422, 503, d404="Session not found")
 
 
 @router.post(
@@ -37,46 +69,161 @@ WRITE_ERRORS = error_responses(413, 422, 503)
     responses=WRITE_ERRORS,
 )
 async def store_state(
-    session_id: SessionId, body: StateStoreRequest, service: StateServiceDep
+    session_id: SessionId,
+    body: StateStoreRequest,
+    service: StateServiceDep,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    await service.store(session_id, body.state_data)
-    stored = b'{"status":"ok","session_id":' + orjson.dumps(session_id) + b"}"
-    return Response(stored, status_code=status.HTTP_201_CREATED, media_type=JSON)
+    stored = await service.store(
+        session_id,
+        body.state_data,
+        ttl_seconds=body.ttl_seconds,
+        preconditions=Preconditions.from_headers(if_match, if_none_match),
+    )
+    return Response(
+        render_stored(session_id),
+        status_code=status.HTTP_201_CREATED,
+        media_type=JSON,
+        headers={"ETag": etag(stored.version)},
+    )
 
 
 @router.get(
     "/state/{session_id}",
-    summary="Read a session's state",
-    response_model=StateRetrieveResponse,
-    responses=NOT_FOUND,
+    summary="Read a session's state (or one of its kept versions)",
+    response_model=StateResponse,
+    responses={304: {"description": "Still at the ETag given in If-None-Match"}, **NOT_FOUND},
 )
-async def retrieve_state(session_id: SessionId, service: StateServiceDep) -> Response:
-    return Response(await service.retrieve(session_id), media_type=JSON)
+async def retrieve_state(
+    session_id: SessionId,
+    service: StateServiceDep,
+    version: Annotated[
+        int | None, Query(ge=1, lt=NO_VERSION_LIMIT, description="A kept version to read.")
+    ] = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    state = await service.retrieve(session_id, version)
+    headers = {"ETag": etag(state.version)}
+    condition = TagList.parse(if_none_match)
+    if condition is not None and condition.matches_weakly(state.version):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(render_state(state), media_type=JSON, headers=headers)
+
+
+@router.patch(
+    "/state/{session_id}",
+    summary="Change part of a session's state atomically (merge patch or JSON Patch)",
+    response_model=StateResponse,
+    responses=PATCH_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                MERGE_PATCH: {"schema": {"type": "object"}},
+                JSON_PATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
+            },
+        }
+    },
+)
+@accepts(MERGE_PATCH, JSON_PATCH)
+async def patch_state(
+    session_id: SessionId,
+    patch: Annotated[Any, Body()],
+    service: StateServiceDep,
+    content_type: Annotated[str, Header(alias="Content-Type", include_in_schema=False)],
+    ttl_seconds: Annotated[
+        int | None, Query(ge=1, le=MAX_TTL_SECONDS, description="Reset the expiry.")
+    ] = None,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    state = await service.patch(
+        session_id,
+        parse_patch(content_type, patch),
+        ttl_seconds=ttl_seconds,
+        preconditions=Preconditions.from_headers(if_match, if_none_match),
+    )
+    return Response(render_state(state), media_type=JSON, headers={"ETag": etag(state.version)})
 
 
 @router.delete(
     "/state/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    summary="Delete a session's state",
+    summary="Delete a session's state and its history",
+    responses={**NOT_FOUND, **error_responses(412)},
+)
+async def delete_state(
+    session_id: SessionId,
+    service: StateServiceDep,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    await service.delete(session_id, Preconditions.from_headers(if_match, if_none_match))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/state/{session_id}/history",
+    response_model=list[StateVersionInfo],
+    summary="List a session's kept versions, newest first",
     responses=NOT_FOUND,
 )
-async def delete_state(session_id: SessionId, service: StateServiceDep) -> Response:
-    await service.delete(session_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def state_history(
+    session_id: SessionId,
+    service: StateServiceDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_version: Annotated[
+        int | None,
+        Query(ge=1, le=NO_VERSION_LIMIT, description="Only versions below it (next page)."),
+    ] = None,
+) -> Response:
+    return Response(
+        render_versions(await service.versions(session_id, before_version, limit)),
+        media_type=JSON,
+    )
 
 
 @router.get(
     "/sessions",
     response_model=list[StateRetrieveResponse],
     summary="List sessions, most recently updated first",
+    description="A full page carries the next page's cursor in the X-Next-Cursor header "
+    "(and in the body with envelope=true: {sessions: [StateResponse], next_cursor}).",
     responses=error_responses(422, 503),
 )
 async def list_sessions(
     service: StateServiceDep,
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    prefix: Annotated[
+        str, Query(pattern=r"^[A-Za-z0-9._:@-]{0,256}$", description="Only ids starting so.")
+    ] = "",
+    cursor: Annotated[
+        str | None, Query(max_length=2048, description="next_cursor of the previous page.")
+    ] = None,
+    include_state: Annotated[
+        bool, Query(description="false: leave state_data out of the items.")
+    ] = True,
+    envelope: Annotated[
+        bool, Query(description="true: answer {sessions, next_cursor} instead of a list.")
+    ] = False,
 ) -> Response:
-    return Response(await service.list(skip, limit), media_type=JSON)
+    page = SessionPage(
+        skip=skip,
+        limit=limit,
+        prefix=prefix,
+        after=None if cursor is None else decode_cursor(cursor),
+        include_state=include_state,
+    )
+    states = await service.list(page)
+    next_cursor = encode_cursor(states[-1]) if len(states) == limit else None
+    headers = {} if next_cursor is None else {"X-Next-Cursor": next_cursor}
+    if envelope:
+        body = render_page(states, next_cursor, include_state=include_state)
+    else:
+        body = render_states(states, include_state=include_state)
+    return Response(body, media_type=JSON, headers=headers)
 
 
 # After the routes above: an id holding "/" (sent as %2F, or a trailing slash) matches none of
@@ -84,6 +231,7 @@ async def list_sessions(
 for _method, _endpoint in (
     ("POST", store_state),
     ("GET", retrieve_state),
+    ("PATCH", patch_state),
     ("DELETE", delete_state),
 ):
     router.add_api_route(

@@ -1,88 +1,230 @@
-"""Session state use cases. Reads come back as ready-to-send JSON bytes."""
+"""Session state use cases. They return domain objects (``StoredState``); routes render them.
+
+Versions make writes conditional (``Preconditions``): the check is part of the write statement
+itself, so of N writers holding one version exactly one succeeds. A PATCH reads, patches and
+writes inside one transaction that holds the session's row lock (SQLite: the write lock).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
-from memory_api.components import DatabaseDep
+from memory_api.components import DatabaseDep, SettingsDep
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
-from memory_api.errors import NotFound
-from memory_api.state.repository import StateRepository, StateStore, StoredState
-from memory_api.state.repository_asyncpg import AsyncpgStateRepository, acquire
+from memory_api.state.errors import PreconditionFailed, SessionNotFound, VersionNotFound
+from memory_api.state.patching import Patch
+from memory_api.state.preconditions import Preconditions
+from memory_api.state.repository import (
+    SessionPage,
+    SQLAlchemyExecutor,
+    StateRepository,
+    StoredState,
+    VersionInfo,
+    WriteMode,
+)
+from memory_api.state.repository_asyncpg import AsyncpgExecutor, acquire
 
-_TIME = orjson.OPT_UTC_Z
-
-
-class SessionNotFound(NotFound):
-    default_detail = "Session not found"
-
-
-def render(state: StoredState) -> bytes:
-    """The ``StateRetrieveResponse`` JSON, with the stored document spliced in unparsed."""
-    return b"".join(
-        (
-            b'{"session_id":',
-            orjson.dumps(state.session_id),
-            b',"state_data":',
-            state.state_json.encode(),
-            b',"created_at":',
-            orjson.dumps(state.created_at, option=_TIME),
-            b',"updated_at":',
-            orjson.dumps(state.updated_at, option=_TIME),
-            b"}",
-        )
-    )
+#: above any version a session reaches; the default of ``before_version``
+NO_VERSION_LIMIT = 2**31 - 1
 
 
 class StateService:
-    """Each use case takes a pooled connection for its one statement and gives it back (and,
-    on SQLite, commits) before returning: a 2xx answer means the write is durable."""
+    """Each use case takes a pooled connection and gives it back (and commits) before
+    returning: a 2xx answer means the write is durable."""
 
-    def __init__(self, database: Database, tenant: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        tenant: str,
+        *,
+        history: int = 20,
+        default_ttl_seconds: int | None = None,
+    ) -> None:
         self.database = database
         self.tenant = tenant
+        self.history = history
+        self.default_ttl_seconds = default_ttl_seconds
 
     @asynccontextmanager
-    async def _repository(self, *, read_only: bool = False) -> AsyncIterator[StateStore]:
+    async def _repository(
+        self, *, read_only: bool = False, transaction: bool = False
+    ) -> AsyncIterator[StateRepository]:
+        """``transaction``: several statements that must commit together (PostgreSQL; on
+        SQLite every write connection is one IMMEDIATE transaction already)."""
         if self.database.driver_pool is not None:  # PostgreSQL: the plain asyncpg pool
             async with acquire(self.database.driver_pool) as driver:
-                yield AsyncpgStateRepository(driver)
+                repository = StateRepository(AsyncpgExecutor(driver), history=self.history)
+                if not transaction:
+                    yield repository
+                    return
+                async with driver.transaction():
+                    yield repository
         else:
-            async with self.database.single_statement(read_only=read_only) as connection:
-                yield StateRepository(connection)
+            async with self.database.single_statement(
+                read_only=read_only, transaction=transaction
+            ) as connection:
+                yield StateRepository(SQLAlchemyExecutor(connection), history=self.history)
 
-    async def store(self, session_id: str, state_data: dict[str, Any]) -> None:
+    def _key(self, session_id: str) -> tuple[str, str]:
+        return (self.tenant, session_id)
+
+    def _expiry(self, now: datetime, ttl_seconds: int | None) -> datetime | None:
+        ttl = ttl_seconds if ttl_seconds is not None else self.default_ttl_seconds
+        return None if ttl is None else now + timedelta(seconds=ttl)
+
+    async def store(
+        self,
+        session_id: str,
+        state_data: dict[str, Any],
+        *,
+        ttl_seconds: int | None = None,
+        preconditions: Preconditions = Preconditions(),  # noqa: B008 (immutable)
+    ) -> StoredState:
+        """Create or replace; with preconditions, only when they hold (else 412)."""
+        now = utcnow()
+        expires_at = self._expiry(now, ttl_seconds)
+        key = self._key(session_id)
         async with self._repository() as repository:
-            await repository.upsert(self.tenant, session_id, state_data, utcnow())
+            mode, expected = await self._resolve(repository, key, preconditions, now)
+            written = await repository.write(mode, key, state_data, now, expires_at, expected)
+        if written is None:
+            raise PreconditionFailed()
+        return written
 
-    async def retrieve(self, session_id: str) -> bytes:
+    async def _resolve(
+        self,
+        repository: StateRepository,
+        key: tuple[str, str],
+        preconditions: Preconditions,
+        now: datetime,
+    ) -> tuple[WriteMode, int | None]:
+        """The write that enforces ``preconditions`` atomically. The common forms need no
+        read; others (tag lists, both headers) are checked against the current version and
+        the write is then conditioned on that very version."""
+        if preconditions.none:
+            return WriteMode.UPSERT, None
+        if_match, if_none_match = preconditions.if_match, preconditions.if_none_match
+        if if_match is None and if_none_match is not None and if_none_match.any:
+            return WriteMode.CREATE, None
+        if if_none_match is None and if_match is not None:
+            if if_match.any:
+                return WriteMode.REPLACE, None
+            single = if_match.single_version()
+            if single is not None:
+                return WriteMode.REPLACE, single
+        current = await repository.current_version(key, now)
+        if not preconditions.hold_for(current):
+            raise PreconditionFailed()
+        return (WriteMode.CREATE, None) if current is None else (WriteMode.REPLACE, current)
+
+    async def patch(
+        self,
+        session_id: str,
+        patch: Patch,
+        *,
+        ttl_seconds: int | None = None,
+        preconditions: Preconditions = Preconditions(),  # noqa: B008 (immutable)
+    ) -> StoredState:
+        """Apply ``patch`` to the current state atomically: concurrent patches queue on the
+        row lock and each sees the one before it. The expiry is kept unless ``ttl_seconds``."""
+        now = utcnow()
+        key = self._key(session_id)
+        async with self._repository(transaction=True) as repository:
+            current = await repository.lock(key, now)
+            if current is None:
+                raise SessionNotFound()
+            if not preconditions.hold_for(current.version):
+                raise PreconditionFailed()
+            document = patch.apply(orjson.loads(current.state_json))
+            expires_at = (
+                current.expires_at if ttl_seconds is None else self._expiry(now, ttl_seconds)
+            )
+            written = await repository.write(
+                WriteMode.REPLACE, key, document, now, expires_at, current.version
+            )
+        if written is None:  # cannot happen under the lock; kept as a guard, not a 500
+            raise PreconditionFailed()
+        return written
+
+    async def retrieve(self, session_id: str, version: int | None = None) -> StoredState:
+        now = utcnow()
+        key = self._key(session_id)
         async with self._repository(read_only=True) as repository:
-            state = await repository.get(self.tenant, session_id)
+            if version is None:
+                state = await repository.get(key, now)
+            else:
+                state = await repository.get_version(key, version, now)
+                if state is None and (current := await repository.get(key, now)) is not None:
+                    if current.version != version:
+                        raise VersionNotFound(
+                            f"Version {version} not found (kept: the last {self.history})"
+                        )
+                    state = current
         if state is None:
             raise SessionNotFound()
-        return render(state)
+        return state
 
-    async def delete(self, session_id: str) -> None:
+    async def versions(
+        self, session_id: str, before_version: int | None, limit: int
+    ) -> list[VersionInfo]:
+        """The kept versions, newest first, below ``before_version`` (keyset pages)."""
+        now = utcnow()
+        key = self._key(session_id)
+        before = NO_VERSION_LIMIT if before_version is None else before_version
+        async with self._repository(read_only=True) as repository:
+            found = await repository.history_of(key, before, limit, now)
+            if not found and await repository.current_version(key, now) is None:
+                raise SessionNotFound()
+        return found
+
+    async def delete(
+        self,
+        session_id: str,
+        preconditions: Preconditions = Preconditions(),  # noqa: B008 (immutable)
+    ) -> None:
+        now = utcnow()
+        key = self._key(session_id)
         async with self._repository() as repository:
-            deleted = await repository.delete(self.tenant, session_id)
+            expected: int | None = None
+            if not preconditions.none:
+                single = preconditions.if_match.single_version() if preconditions.if_match else None
+                if single is not None and preconditions.if_none_match is None:
+                    expected = single
+                else:
+                    expected = await repository.current_version(key, now)
+                    if expected is None:
+                        raise SessionNotFound()
+                    if not preconditions.hold_for(expected):
+                        raise PreconditionFailed()
+            deleted = await repository.delete(key, expected, now)
+            exists = not deleted and expected is not None
+            if exists and await repository.current_version(key, now) is not None:
+                raise PreconditionFailed()
         if not deleted:
             raise SessionNotFound()
 
-    async def list(self, skip: int, limit: int) -> bytes:
+    async def list(self, page: SessionPage) -> list[StoredState]:
         async with self._repository(read_only=True) as repository:
-            states = await repository.list(self.tenant, skip, limit)
-        return b"[" + b",".join(render(state) for state in states) + b"]"
+            return await repository.list(self.tenant, page, utcnow())
 
 
-async def get_state_service(database: DatabaseDep, principal: PrincipalDep) -> StateService:
-    return StateService(database, principal.tenant)
+async def get_state_service(
+    database: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
+) -> StateService:
+    return StateService(
+        database,
+        principal.tenant,
+        history=settings.state_history,
+        default_ttl_seconds=settings.state_default_ttl_seconds,
+    )
 
 
 StateServiceDep = Annotated[StateService, Depends(get_state_service)]
