@@ -1,9 +1,19 @@
 """Imports every domain's models so ``Base.metadata`` is complete (Alembic, drift test)."""
 
+from memory_api.checkpoints.models import Checkpoint, CheckpointWrite
 from memory_api.collections.models import Collection
 from memory_api.db.base import Base
 from memory_api.documents.models import Chunk, Document
 from memory_api.indexing.models import IndexJob
 from memory_api.state.models import SessionState
 
-__all__ = ["Base", "Chunk", "Collection", "Document", "IndexJob", "SessionState"]
+__all__ = [
+    "Base",
+    "Checkpoint",
+    "CheckpointWrite",
+    "Chunk",
+    "Collection",
+    "Document",
+    "IndexJob",
+    "SessionState",
+]

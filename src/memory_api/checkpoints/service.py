@@ -1,0 +1,130 @@
+"""Checkpoint use cases, each one transaction of the tenant's repository.
+
+A 2xx answer means the transaction committed: an acknowledged checkpoint survives a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from memory_api.auth.principal import PrincipalDep
+from memory_api.checkpoints.repository import (
+    CheckpointRepository,
+    NewWrite,
+    Query,
+    StoredCheckpoint,
+)
+from memory_api.checkpoints.schemas import (
+    CheckpointIn,
+    CheckpointOut,
+    CheckpointSearch,
+    PendingWrite,
+    WritesIn,
+)
+from memory_api.components import DatabaseDep
+from memory_api.db.columns import utcnow
+from memory_api.db.session import Database
+
+
+class CheckpointService:
+    def __init__(self, database: Database, tenant: str) -> None:
+        self.database = database
+        self.tenant = tenant
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[CheckpointRepository]:
+        async with self.database.unit_of_work() as session:
+            yield CheckpointRepository(await session.connection(), self.tenant)
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[CheckpointRepository]:
+        async with self.database.reading() as session:
+            yield CheckpointRepository(await session.connection(), self.tenant)
+
+    async def put(self, body: CheckpointIn) -> None:
+        checkpoint = StoredCheckpoint(
+            thread_id=body.thread_id,
+            checkpoint_ns=body.checkpoint_ns,
+            checkpoint_id=body.checkpoint_id,
+            parent_checkpoint_id=body.parent_checkpoint_id,
+            type=body.type,
+            checkpoint=body.checkpoint,
+            metadata=body.metadata,
+        )
+        async with self._writing() as repository:
+            await repository.put(checkpoint, _run_id(body.metadata), utcnow())
+
+    async def put_writes(self, body: WritesIn) -> None:
+        writes = [NewWrite(w.idx, w.channel, w.type, w.value) for w in body.writes]
+        # LangGraph's rule: a batch made only of special channels (negative idx: errors,
+        # interrupts, resumes, scheduled) replaces; any other batch never overwrites.
+        replace = all(write.idx < 0 for write in writes)
+        key = (body.thread_id, body.checkpoint_ns, body.checkpoint_id)
+        async with self._writing() as repository:
+            await repository.put_writes(key, body.task_id, body.task_path, writes, replace=replace)
+
+    async def search(self, body: CheckpointSearch) -> list[CheckpointOut]:
+        query = Query(
+            thread_id=body.thread_id,
+            checkpoint_ns=body.checkpoint_ns,
+            checkpoint_id=body.checkpoint_id,
+            before=body.before,
+            metadata=body.filter,
+            limit=body.limit,
+        )
+        async with self._reading() as repository:
+            found = await repository.search(query)
+            writes = await repository.writes_of([checkpoint.key for checkpoint in found])
+        return [
+            CheckpointOut(
+                thread_id=checkpoint.thread_id,
+                checkpoint_ns=checkpoint.checkpoint_ns,
+                checkpoint_id=checkpoint.checkpoint_id,
+                parent_checkpoint_id=checkpoint.parent_checkpoint_id,
+                type=checkpoint.type,
+                checkpoint=checkpoint.checkpoint,
+                metadata=checkpoint.metadata,
+                pending_writes=[
+                    PendingWrite(task_id=w.task_id, channel=w.channel, type=w.type, value=w.value)
+                    for w in writes.get(checkpoint.key, ())
+                ],
+            )
+            for checkpoint in found
+        ]
+
+    async def delete_threads(self, thread_ids: list[str]) -> None:
+        async with self._writing() as repository:
+            await repository.delete_threads(thread_ids)
+
+    async def delete_runs(self, run_ids: list[str]) -> None:
+        async with self._writing() as repository:
+            await repository.delete_runs(run_ids)
+
+    async def copy_thread(self, source: str, target: str) -> None:
+        async with self._writing() as repository:
+            await repository.copy_thread(source, target)
+
+    async def prune(self, thread_ids: list[str], strategy: str) -> None:
+        async with self._writing() as repository:
+            if strategy == "delete":
+                await repository.delete_threads(thread_ids)
+            else:
+                await repository.keep_latest(thread_ids)
+
+
+def _run_id(metadata: dict[str, Any]) -> str | None:
+    run_id = metadata.get("run_id")
+    return None if run_id is None else str(run_id)
+
+
+async def get_checkpoint_service(
+    database: DatabaseDep, principal: PrincipalDep
+) -> CheckpointService:
+    return CheckpointService(database, principal.tenant)
+
+
+CheckpointServiceDep = Annotated[CheckpointService, Depends(get_checkpoint_service)]
