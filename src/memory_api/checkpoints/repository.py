@@ -14,7 +14,18 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Table, and_, delete, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -139,17 +150,33 @@ class CheckpointRepository:
 
     def _metadata_matches(self, wanted: dict[str, Any]) -> list[ColumnElement[bool]]:
         """Each top-level key equals its value: JSONB containment on PostgreSQL (the
-        statement LangGraph's PostgresSaver runs), the JSON text of the key on SQLite."""
+        statement LangGraph's PostgresSaver runs); on SQLite the key's JSON text, reached
+        through ``json_each`` so that no key has to be spelt inside a JSON path."""
         if not wanted:
             return []
         column = _checkpoints.c.metadata
         if self._postgres:
             return [coerce(column, JSONB).contains(wanted)]
-        return [
-            column.op("->")(literal("$." + orjson.dumps(key).decode()))
-            == func.json(orjson.dumps(value).decode())
-            for key, value in wanted.items()
-        ]
+        matches: list[ColumnElement[bool]] = []
+        for key, value in wanted.items():
+            entry = func.json_each(column).table_valued("key", "value", "type").alias("entry")
+            # json_each gives SQL values: rebuild each one's JSON text to compare it.
+            as_json = case(
+                (entry.c.type.in_(("true", "false", "null")), entry.c.type),
+                (entry.c.type == "text", func.json_quote(entry.c.value)),
+                else_=func.json(entry.c.value),
+            )
+            matches.append(
+                exists(
+                    select(literal(1))
+                    .select_from(entry)
+                    .where(
+                        entry.c.key == key,
+                        as_json == func.json(orjson.dumps(value).decode()),
+                    )
+                )
+            )
+        return matches
 
     async def writes_of(self, keys: Sequence[Key]) -> dict[Key, list[StoredWrite]]:
         """The pending writes of each checkpoint, in LangGraph's order (task path, task, idx)."""

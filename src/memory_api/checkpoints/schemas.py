@@ -10,7 +10,14 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from memory_api.checkpoints.models import CHANNEL_MAX_LENGTH, KEY_MAX_LENGTH, TYPE_MAX_LENGTH
 from memory_api.http.schemas import StrictRequest
@@ -28,20 +35,38 @@ def _decode(value: Any) -> Any:
         raise ValueError("not valid base64") from None
 
 
+def _no_nul(value: Any) -> Any:
+    """PostgreSQL can store no NUL character in text or JSONB; refused on both databases so
+    that a thread behaves the same on either (LangGraph strips NULs from metadata itself)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain the NUL character (\\u0000)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key)
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+JSONObject = Annotated[dict[str, Any], AfterValidator(_no_nul)]
 Blob = Annotated[
     bytes,
     BeforeValidator(_decode),
     PlainSerializer(lambda data: base64.b64encode(data).decode(), return_type=str),
     WithJsonSchema({"type": "string", "format": "byte", "description": "base64"}),
 ]
-Id = Annotated[str, Field(min_length=1, max_length=KEY_MAX_LENGTH)]
+Id = Annotated[Text, Field(min_length=1, max_length=KEY_MAX_LENGTH)]
 Namespace = Annotated[
-    str, Field(max_length=KEY_MAX_LENGTH, description='"" for the root graph, else a subgraph')
+    Text, Field(max_length=KEY_MAX_LENGTH, description='"" for the root graph, else a subgraph')
 ]
 TypeTag = Annotated[
-    str, Field(min_length=1, max_length=TYPE_MAX_LENGTH, description="the serializer's type tag")
+    Text, Field(min_length=1, max_length=TYPE_MAX_LENGTH, description="the serializer's type tag")
 ]
-Channel = Annotated[str, Field(min_length=1, max_length=CHANNEL_MAX_LENGTH)]
+Channel = Annotated[Text, Field(min_length=1, max_length=CHANNEL_MAX_LENGTH)]
 Ids = Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
 
 
@@ -52,7 +77,7 @@ class CheckpointIn(StrictRequest):
     parent_checkpoint_id: Id | None = None
     type: TypeTag
     checkpoint: Blob = Field(description="the checkpoint as the serializer wrote it (base64)")
-    metadata: dict[str, Any] = Field(
+    metadata: JSONObject = Field(
         default_factory=dict, description="LangGraph's checkpoint metadata: what search filters on"
     )
 
@@ -79,7 +104,7 @@ class WritesIn(StrictRequest):
     checkpoint_ns: Namespace = ""
     checkpoint_id: Id
     task_id: Id
-    task_path: Annotated[str, Field(max_length=KEY_MAX_LENGTH)] = ""
+    task_path: Annotated[Text, Field(max_length=KEY_MAX_LENGTH)] = ""
     writes: Annotated[list[WriteIn], Field(max_length=MAX_WRITES)]
 
 
@@ -109,7 +134,7 @@ class CheckpointSearch(StrictRequest):
     checkpoint_ns: Namespace | None = None
     checkpoint_id: Id | None = None
     before: Id | None = Field(None, description="only checkpoints older than this id")
-    filter: dict[str, Any] | None = Field(
+    filter: JSONObject | None = Field(
         None, description="metadata keys and the values they must equal"
     )
     limit: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
