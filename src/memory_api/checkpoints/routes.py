@@ -58,10 +58,8 @@ async def put_writes(body: WritesIn, service: CheckpointServiceDep) -> Response:
     summary="Checkpoints with their pending writes, newest first",
     responses=ERRORS,
 )
-async def search_checkpoints(
-    body: CheckpointSearch, service: CheckpointServiceDep
-) -> list[CheckpointOut]:
-    return await service.search(body)
+async def search_checkpoints(body: CheckpointSearch, service: CheckpointServiceDep) -> Response:
+    return Response(await service.search(body), media_type="application/json")
 
 
 @router.post(

@@ -5,10 +5,12 @@ A 2xx answer means the transaction committed: an acknowledged checkpoint survive
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
@@ -18,13 +20,7 @@ from memory_api.checkpoints.repository import (
     Query,
     StoredCheckpoint,
 )
-from memory_api.checkpoints.schemas import (
-    CheckpointIn,
-    CheckpointOut,
-    CheckpointSearch,
-    PendingWrite,
-    WritesIn,
-)
+from memory_api.checkpoints.schemas import CheckpointIn, CheckpointSearch, WritesIn
 from memory_api.components import DatabaseDep
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
@@ -37,13 +33,16 @@ class CheckpointService:
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[CheckpointRepository]:
+        """A transaction, for use cases of several statements."""
         async with self.database.unit_of_work() as session:
             yield CheckpointRepository(await session.connection(), self.tenant)
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[CheckpointRepository]:
-        async with self.database.reading() as session:
-            yield CheckpointRepository(await session.connection(), self.tenant)
+    async def _statement(self, *, read_only: bool = False) -> AsyncIterator[CheckpointRepository]:
+        """The hot path (every graph step): a plain connection, no ORM session; on
+        PostgreSQL in autocommit, so a one-statement write costs no BEGIN/COMMIT round trip."""
+        async with self.database.single_statement(read_only=read_only) as connection:
+            yield CheckpointRepository(connection, self.tenant)
 
     async def put(self, body: CheckpointIn) -> None:
         checkpoint = StoredCheckpoint(
@@ -55,7 +54,7 @@ class CheckpointService:
             checkpoint=body.checkpoint,
             metadata=body.metadata,
         )
-        async with self._writing() as repository:
+        async with self._statement() as repository:
             await repository.put(checkpoint, _run_id(body.metadata), utcnow())
 
     async def put_writes(self, body: WritesIn) -> None:
@@ -64,10 +63,12 @@ class CheckpointService:
         # interrupts, resumes, scheduled) replaces; any other batch never overwrites.
         replace = all(write.idx < 0 for write in writes)
         key = (body.thread_id, body.checkpoint_ns, body.checkpoint_id)
-        async with self._writing() as repository:
+        async with self._statement() as repository:
             await repository.put_writes(key, body.task_id, body.task_path, writes, replace=replace)
 
-    async def search(self, body: CheckpointSearch) -> list[CheckpointOut]:
+    async def search(self, body: CheckpointSearch) -> bytes:
+        """The ``list[CheckpointOut]`` JSON, rendered with orjson (the hot path of every
+        graph start and of ``get_tuple``)."""
         query = Query(
             thread_id=body.thread_id,
             checkpoint_ns=body.checkpoint_ns,
@@ -76,25 +77,34 @@ class CheckpointService:
             metadata=body.filter,
             limit=body.limit,
         )
-        async with self._reading() as repository:
+        # Two statements on one connection: writes only ever get added, so a write landing
+        # between them is at worst one more pending write, as a moment later.
+        async with self._statement(read_only=True) as repository:
             found = await repository.search(query)
             writes = await repository.writes_of([checkpoint.key for checkpoint in found])
-        return [
-            CheckpointOut(
-                thread_id=checkpoint.thread_id,
-                checkpoint_ns=checkpoint.checkpoint_ns,
-                checkpoint_id=checkpoint.checkpoint_id,
-                parent_checkpoint_id=checkpoint.parent_checkpoint_id,
-                type=checkpoint.type,
-                checkpoint=checkpoint.checkpoint,
-                metadata=checkpoint.metadata,
-                pending_writes=[
-                    PendingWrite(task_id=w.task_id, channel=w.channel, type=w.type, value=w.value)
-                    for w in writes.get(checkpoint.key, ())
-                ],
-            )
-            for checkpoint in found
-        ]
+        return orjson.dumps(
+            [
+                {
+                    "thread_id": checkpoint.thread_id,
+                    "checkpoint_ns": checkpoint.checkpoint_ns,
+                    "checkpoint_id": checkpoint.checkpoint_id,
+                    "parent_checkpoint_id": checkpoint.parent_checkpoint_id,
+                    "type": checkpoint.type,
+                    "checkpoint": _b64(checkpoint.checkpoint),
+                    "metadata": checkpoint.metadata,
+                    "pending_writes": [
+                        {
+                            "task_id": write.task_id,
+                            "channel": write.channel,
+                            "type": write.type,
+                            "value": _b64(write.value),
+                        }
+                        for write in writes.get(checkpoint.key, ())
+                    ],
+                }
+                for checkpoint in found
+            ]
+        )
 
     async def delete_threads(self, thread_ids: list[str]) -> None:
         async with self._writing() as repository:
@@ -114,6 +124,10 @@ class CheckpointService:
                 await repository.delete_threads(thread_ids)
             else:
                 await repository.keep_latest(thread_ids)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def _run_id(metadata: dict[str, Any]) -> str | None:
