@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 
 from memory_api.langgraph import MemoryAPISaver
 from memory_api.testing.server import ServerProcess
+
+pytestmark = pytest.mark.slow  # a subprocess server
 
 #: the suite's tests per capability in 0.0.2 (81 in all): a capability that silently ran
 #: fewer tests would change this

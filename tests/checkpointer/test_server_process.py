@@ -3,6 +3,7 @@ by another process and across a restart, and a SIGKILL between two steps."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import uuid
@@ -21,6 +22,14 @@ from memory_api.testing.server import ServerProcess
 from .graphs import chat_graph, review_graph, transcript
 
 GRAPHS = Path(__file__).with_name("graphs.py")
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+pytestmark = pytest.mark.slow  # subprocess servers
+
+
+def readme_example() -> str:
+    section = README.read_text().split("## LangGraph checkpointer", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 @pytest.fixture
@@ -119,3 +128,31 @@ def test_sync_thread_operations(saver: MemoryAPISaver) -> None:
     saver.delete_thread(source)
     assert _ids(saver, source, namespace=None) == []
     assert len(_ids(saver, other)) == 6
+
+
+def test_the_readme_example_runs_as_documented(
+    server: ServerProcess, tenant_key: tuple[str, str], tmp_path: Path
+) -> None:
+    """The README's graph, run as a script against a server (its URL and key from the
+    environment, as the README says they may come)."""
+    script = tmp_path / "example.py"
+    script.write_text(readme_example().replace('url="http://127.0.0.1:8001"', ""))
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        env={**os.environ, "MEMORY_API_URL": server.url, "MEMORY_API_KEY": tenant_key[1]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        [
+            "Capital of France?",
+            "Paris.",
+            "approved: yes",
+            "How many live there?",
+            "About 2.1 million people.",
+            "approved: yes",
+        ]
+    )

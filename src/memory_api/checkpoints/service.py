@@ -6,9 +6,10 @@ A 2xx answer means the transaction committed: an acknowledged checkpoint survive
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Protocol
 
 import orjson
 from fastapi import Depends
@@ -16,14 +17,31 @@ from fastapi import Depends
 from memory_api.auth.principal import PrincipalDep
 from memory_api.checkpoints.repository import (
     CheckpointRepository,
+    Key,
     NewWrite,
     Query,
     StoredCheckpoint,
+    StoredWrite,
 )
+from memory_api.checkpoints.repository_asyncpg import AsyncpgCheckpointRepository
 from memory_api.checkpoints.schemas import CheckpointIn, CheckpointSearch, WritesIn
 from memory_api.components import DatabaseDep
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
+from memory_api.state.repository_asyncpg import acquire
+
+
+class StepStore(Protocol):
+    """What a graph step needs; both repositories have it (see repository_asyncpg)."""
+
+    async def put(
+        self, checkpoint: StoredCheckpoint, run_id: str | None, now: datetime
+    ) -> None: ...
+    async def put_writes(
+        self, key: Key, task_id: str, task_path: str, writes: Sequence[NewWrite], *, replace: bool
+    ) -> None: ...
+    async def search(self, query: Query) -> list[StoredCheckpoint]: ...
+    async def writes_of(self, keys: Sequence[Key]) -> dict[Key, list[StoredWrite]]: ...
 
 
 class CheckpointService:
@@ -38,9 +56,13 @@ class CheckpointService:
             yield CheckpointRepository(await session.connection(), self.tenant)
 
     @asynccontextmanager
-    async def _statement(self, *, read_only: bool = False) -> AsyncIterator[CheckpointRepository]:
-        """The hot path (every graph step): a plain connection, no ORM session; on
-        PostgreSQL in autocommit, so a one-statement write costs no BEGIN/COMMIT round trip."""
+    async def _statement(self, *, read_only: bool = False) -> AsyncIterator[StepStore]:
+        """The hot path (every graph step): on PostgreSQL a connection of the plain asyncpg
+        pool; elsewhere a plain connection, no ORM session."""
+        if self.database.driver_pool is not None:
+            async with acquire(self.database.driver_pool) as driver:
+                yield AsyncpgCheckpointRepository(driver, self.tenant)
+            return
         async with self.database.single_statement(read_only=read_only) as connection:
             yield CheckpointRepository(connection, self.tenant)
 
