@@ -6,6 +6,14 @@ graph = builder.compile(checkpointer=MemoryAPISaver(url="http://127.0.0.1:8001",
 graph.invoke(inputs, {"configurable": {"thread_id": "user-1"}})
 """
 
-from memory_api.langgraph.checkpointer import MemoryAPISaver
+try:
+    from memory_api.langgraph.checkpointer import MemoryAPISaver
+except ModuleNotFoundError as error:  # the core install has no LangGraph
+    if not (error.name or "").startswith("langgraph"):
+        raise
+    raise ImportError(
+        f"memory_api.langgraph needs LangGraph ({error.name} is missing): "
+        'pip install "memory-api[langgraph]"'
+    ) from error
 
 __all__ = ["MemoryAPISaver"]
