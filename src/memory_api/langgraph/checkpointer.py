@@ -31,6 +31,11 @@ from memory_api.client._exceptions import TransportError
 from memory_api.langgraph import _wire
 
 _JSON = {"content-type": "application/json"}
+#: A kept-alive connection the server closes (idle timeout) while a request goes out breaks
+#: that request: between two graph steps an LLM call easily outlasts the idle timeout. Every
+#: checkpoint endpoint is idempotent, so such a request is sent once more, on a new connection.
+_RETRIED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+_ATTEMPTS = 2
 
 
 class MemoryAPISaver(BaseCheckpointSaver[str]):
@@ -79,22 +84,32 @@ class MemoryAPISaver(BaseCheckpointSaver[str]):
         if request is None:
             return None
         client = self._sync()
-        try:
-            response = client.post(request.path, content=orjson.dumps(request.body), headers=_JSON)
-        except httpx.TransportError as error:
-            raise _no_answer(client, request, error) from error
+        content = orjson.dumps(request.body)
+        for attempt in range(_ATTEMPTS):
+            try:
+                response = client.post(request.path, content=content, headers=_JSON)
+                break
+            except _RETRIED as error:
+                if attempt + 1 == _ATTEMPTS:
+                    raise _no_answer(client, request, error) from error
+            except httpx.TransportError as error:
+                raise _no_answer(client, request, error) from error
         return _wire.check(response)
 
     async def _asend(self, request: _wire.Request | None) -> httpx.Response | None:
         if request is None:
             return None
         client = self._async()
-        try:
-            response = await client.post(
-                request.path, content=orjson.dumps(request.body), headers=_JSON
-            )
-        except httpx.TransportError as error:
-            raise _no_answer(client, request, error) from error
+        content = orjson.dumps(request.body)
+        for attempt in range(_ATTEMPTS):
+            try:
+                response = await client.post(request.path, content=content, headers=_JSON)
+                break
+            except _RETRIED as error:
+                if attempt + 1 == _ATTEMPTS:
+                    raise _no_answer(client, request, error) from error
+            except httpx.TransportError as error:
+                raise _no_answer(client, request, error) from error
         return _wire.check(response)
 
     def close(self) -> None:
