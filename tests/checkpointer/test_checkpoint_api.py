@@ -162,7 +162,9 @@ async def test_tenants_never_see_each_others_threads(client: httpx.AsyncClient) 
         ("/checkpoints", {**checkpoint("t", "1"), "checkpoint": "not base64!"}, "checkpoint"),
         ("/checkpoints", {**checkpoint("t", "1"), "thread_id": ""}, "thread_id"),
         ("/checkpoints", {**checkpoint("t", "1"), "thread_id": "a\x00b"}, "thread_id"),
-        ("/checkpoints", {**checkpoint("t", "1"), "metadata": {"k": ["\x00"]}}, "metadata"),
+        ("/checkpoints", {**checkpoint("t", "1"), "thread_id": "t" * 257}, "thread_id"),
+        ("/checkpoints", {**checkpoint("t", "1"), "checkpoint_id": "1" * 65}, "checkpoint_id"),
+        ("/checkpoints", {**checkpoint("t", "1"), "metadata": {"run_id": "r" * 257}}, "run_id"),
         ("/checkpoints", {**checkpoint("t", "1"), "unknown": 1}, "unknown"),
         ("/checkpoints/search", {"limit": -1}, "limit"),
         ("/checkpoints/search", {"filter": []}, "filter"),
@@ -201,3 +203,31 @@ async def test_the_endpoints_are_documented_and_secured(client: httpx.AsyncClien
         operation = document["paths"][path]["post"]
         assert "security" not in operation, path  # the document's requirement holds
         assert {"401", "413", "415", "422", "503"} <= set(operation["responses"]), path
+
+
+async def test_nul_characters_in_metadata_are_dropped(client: httpx.AsyncClient) -> None:
+    """As LangGraph drops them from metadata strings (PostgreSQL cannot store them)."""
+    thread = f"t-{uuid.uuid4().hex}"
+    body = checkpoint(thread, "0001", metadata={"no\x00te": ["a\x00b", {"k": "\x00"}]})
+    assert (await client.post("/checkpoints", json=body, headers=ALICE)).status_code == 201
+    [found] = await search(client, ALICE, thread_id=thread, filter={"note": ["ab", {"k": ""}]})
+    assert found["metadata"] == {"note": ["ab", {"k": ""}]}
+
+
+async def test_the_longest_keys_fit_on_either_database(client: httpx.AsyncClient) -> None:
+    """Every key at its maximum length in 4-byte characters still fits PostgreSQL's index."""
+    wide = "\U0001f600"
+    thread, namespace = wide * 256, wide * 224
+    body = checkpoint(thread, wide * 64, checkpoint_ns=namespace)
+    assert (await client.post("/checkpoints", json=body, headers=ALICE)).status_code == 201
+    write = {
+        "thread_id": thread,
+        "checkpoint_ns": namespace,
+        "checkpoint_id": wide * 64,
+        "task_id": wide * 64,
+        "writes": [{"idx": 0, "channel": wide * 1024, "type": "msgpack", "value": b64(b"v")}],
+    }
+    assert (await client.post("/checkpoints/writes", json=write, headers=ALICE)).status_code == 204
+    [found] = await search(client, ALICE, thread_id=thread, checkpoint_ns=namespace)
+    assert found["checkpoint_id"] == wide * 64
+    assert [w["task_id"] for w in found["pending_writes"]] == [wide * 64]

@@ -35,46 +35,77 @@ def _decode(value: Any) -> Any:
         raise ValueError("not valid base64") from None
 
 
-def _no_nul(value: Any) -> Any:
-    """PostgreSQL can store no NUL character in text or JSONB; refused on both databases so
-    that a thread behaves the same on either (LangGraph strips NULs from metadata itself)."""
+#: PostgreSQL stores no NUL character in text or JSONB. Ids refuse it (the pattern says so);
+#: metadata and filters drop it, as LangGraph itself does with metadata strings.
+NO_NUL = r"^[^\x00]*$"
+#: Per field, in characters: the primary keys must fit a PostgreSQL index entry (2704 bytes)
+#: whatever the characters (up to 4 bytes each in UTF-8). LangGraph's own ids are 36.
+THREAD_ID_MAX = 256
+NAMESPACE_MAX = 224
+CHECKPOINT_ID_MAX = 64
+TASK_ID_MAX = 64
+RUN_ID_MAX = 256
+
+
+def _without_nul(value: Any) -> Any:
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("must not contain the NUL character (\\u0000)")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul(key)
-            _no_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            _no_nul(item)
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
-JSONObject = Annotated[dict[str, Any], AfterValidator(_no_nul)]
+def _metadata(value: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = _without_nul(value)
+    run_id = cleaned.get("run_id")
+    if run_id is not None and len(str(run_id)) > RUN_ID_MAX:
+        raise ValueError(f"run_id: at most {RUN_ID_MAX} characters")
+    return cleaned
+
+
+JSONObject = Annotated[dict[str, Any], AfterValidator(_metadata)]
+
+
 Blob = Annotated[
     bytes,
     BeforeValidator(_decode),
     PlainSerializer(lambda data: base64.b64encode(data).decode(), return_type=str),
     WithJsonSchema({"type": "string", "format": "byte", "description": "base64"}),
 ]
-Id = Annotated[Text, Field(min_length=1, max_length=KEY_MAX_LENGTH)]
+ThreadId = Annotated[str, Field(min_length=1, max_length=THREAD_ID_MAX, pattern=NO_NUL)]
+CheckpointId = Annotated[str, Field(min_length=1, max_length=CHECKPOINT_ID_MAX, pattern=NO_NUL)]
+TaskId = Annotated[str, Field(min_length=1, max_length=TASK_ID_MAX, pattern=NO_NUL)]
 Namespace = Annotated[
-    Text, Field(max_length=KEY_MAX_LENGTH, description='"" for the root graph, else a subgraph')
+    str,
+    Field(
+        max_length=NAMESPACE_MAX,
+        pattern=NO_NUL,
+        description='"" for the root graph, else a subgraph',
+    ),
 ]
 TypeTag = Annotated[
-    Text, Field(min_length=1, max_length=TYPE_MAX_LENGTH, description="the serializer's type tag")
+    str,
+    Field(
+        min_length=1,
+        max_length=TYPE_MAX_LENGTH,
+        pattern=NO_NUL,
+        description="the serializer's type tag",
+    ),
 ]
-Channel = Annotated[Text, Field(min_length=1, max_length=CHANNEL_MAX_LENGTH)]
-Ids = Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
+Channel = Annotated[str, Field(min_length=1, max_length=CHANNEL_MAX_LENGTH, pattern=NO_NUL)]
+TaskPath = Annotated[str, Field(max_length=KEY_MAX_LENGTH, pattern=NO_NUL)]
+RunId = Annotated[str, Field(min_length=1, max_length=RUN_ID_MAX, pattern=NO_NUL)]
+ThreadIds = Annotated[list[ThreadId], Field(min_length=1, max_length=MAX_IDS)]
+RunIds = Annotated[list[RunId], Field(min_length=1, max_length=MAX_IDS)]
 
 
 class CheckpointIn(StrictRequest):
-    thread_id: Id
+    thread_id: ThreadId
     checkpoint_ns: Namespace = ""
-    checkpoint_id: Id
-    parent_checkpoint_id: Id | None = None
+    checkpoint_id: CheckpointId
+    parent_checkpoint_id: CheckpointId | None = None
     type: TypeTag
     checkpoint: Blob = Field(description="the checkpoint as the serializer wrote it (base64)")
     metadata: JSONObject = Field(
@@ -100,11 +131,11 @@ class WriteIn(StrictRequest):
 class WritesIn(StrictRequest):
     """Writes of one task; all with a negative idx replace what is stored, others never do."""
 
-    thread_id: Id
+    thread_id: ThreadId
     checkpoint_ns: Namespace = ""
-    checkpoint_id: Id
-    task_id: Id
-    task_path: Annotated[Text, Field(max_length=KEY_MAX_LENGTH)] = ""
+    checkpoint_id: CheckpointId
+    task_id: TaskId
+    task_path: TaskPath = ""
     writes: Annotated[list[WriteIn], Field(max_length=MAX_WRITES)]
 
 
@@ -130,10 +161,10 @@ class CheckpointSearch(StrictRequest):
     """Newest first. Unset fields select everything: no ``thread_id`` searches every thread of
     the tenant, no ``checkpoint_ns`` every namespace."""
 
-    thread_id: Id | None = None
+    thread_id: ThreadId | None = None
     checkpoint_ns: Namespace | None = None
-    checkpoint_id: Id | None = None
-    before: Id | None = Field(None, description="only checkpoints older than this id")
+    checkpoint_id: CheckpointId | None = None
+    before: CheckpointId | None = Field(None, description="only checkpoints older than this id")
     filter: JSONObject | None = Field(
         None, description="metadata keys and the values they must equal"
     )
@@ -141,18 +172,18 @@ class CheckpointSearch(StrictRequest):
 
 
 class DeleteThreads(StrictRequest):
-    thread_ids: Ids
+    thread_ids: ThreadIds
 
 
 class DeleteRuns(StrictRequest):
-    run_ids: Ids
+    run_ids: RunIds
 
 
 class CopyThread(StrictRequest):
-    source_thread_id: Id
-    target_thread_id: Id
+    source_thread_id: ThreadId
+    target_thread_id: ThreadId
 
 
 class PruneThreads(StrictRequest):
-    thread_ids: Ids
+    thread_ids: ThreadIds
     strategy: Literal["keep_latest", "delete"] = "keep_latest"
