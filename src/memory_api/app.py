@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from memory_api import __version__
 from memory_api.auth.middleware import APIKeyMiddleware
 from memory_api.auth.openapi import declare_security
+from memory_api.checkpoints.routes import router as checkpoints_router
 from memory_api.collections.routes import router as collections_router
 from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     install_exception_handlers(app)
     app.include_router(state_router)
     app.include_router(search_router)
+    app.include_router(checkpoints_router)
     app.include_router(documents_router)
     app.include_router(collections_router)
     app.include_router(documents_api_router)

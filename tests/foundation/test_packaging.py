@@ -77,10 +77,58 @@ def test_constraints_pin_every_dependency_within_its_range() -> None:
             name, _, version = line.partition("==")
             assert version, f"not an exact pin: {line}"
             pins[canonicalize_name(name)] = version
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    extras = project["optional-dependencies"]
+    wanted = [*project["dependencies"], *(r for extra in extras.values() for r in extra)]
     for requirement in map(Requirement, wanted):
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{name} is not in constraints.txt: run scripts/lock"
         assert requirement.specifier.contains(pins[name]), (name, pins[name])
     assert '-c "$ROOT/constraints.txt"' in (REPO / "scripts" / "bootstrap.sh").read_text()
     assert "pip install --no-cache-dir -c constraints.txt ." in (REPO / "Dockerfile").read_text()
+
+
+LANGGRAPH_BLOCKER = """
+import importlib.abc, sys
+
+class NoLangGraph(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "langgraph":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoLangGraph())
+"""
+
+
+def test_the_core_install_does_not_need_langgraph() -> None:
+    """LangGraph comes with the ``langgraph`` extra only: the core's requirements name none of
+    it, the service imports and builds without it, and ``memory_api.langgraph`` says which
+    extra to install."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    core = {Requirement(r).name for r in project["dependencies"]}
+    assert not {name for name in core if name.startswith("langgraph")}
+    assert {Requirement(r).name for r in project["optional-dependencies"]["langgraph"]} == {
+        "langgraph",
+        "langgraph-checkpoint",
+    }
+    script = LANGGRAPH_BLOCKER + (
+        "import memory_api.app, memory_api.cli\n"
+        "memory_api.app.create_app()\n"
+        "try:\n"
+        "    import memory_api.langgraph\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEMORY_API_")}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "memory_api.langgraph needs LangGraph (langgraph is missing): "
+        'pip install "memory-api[langgraph]"'
+    )

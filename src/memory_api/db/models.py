@@ -1,5 +1,6 @@
 """Imports every domain's models so ``Base.metadata`` is complete (Alembic, drift test)."""
 
+from memory_api.checkpoints.models import Checkpoint, CheckpointWrite
 from memory_api.collections.models import Collection
 from memory_api.db.base import Base
 from memory_api.documents.models import Chunk, Document
@@ -14,6 +15,8 @@ from memory_api.state.models import SessionState, SessionStateVersion
 
 __all__ = [
     "Base",
+    "Checkpoint",
+    "CheckpointWrite",
     "Chunk",
     "Collection",
     "Document",
