@@ -15,6 +15,7 @@ from memory_api import __version__
 from memory_api.auth.middleware import APIKeyMiddleware
 from memory_api.auth.openapi import declare_security
 from memory_api.components import Components, open_components
+from memory_api.console import router as console_router
 from memory_api.documents.routes import router as documents_router
 from memory_api.health.routes import router as health_router
 from memory_api.http.body_limit import BodySizeLimitMiddleware
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         summary="Hybrid memory for LLM agents: session state (SQL) + RAG over documents (Chroma).",
         version=__version__,
         lifespan=lifespan,
+        # Served by the console package from local files (FastAPI's pages use a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.run_worker = run_worker
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(indexing_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(console_router)
     return app
 
 
