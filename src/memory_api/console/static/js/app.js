@@ -68,6 +68,9 @@ async function boot() {
     caps = await signIn(config);
     const button = document.getElementById("key-button");
     button.hidden = !config.auth_required;
+    // /docs needs a key like /openapi.json, which a page load cannot send: link it only when
+    // the server has none.
+    document.getElementById("docs-link").hidden = config.auth_required;
     button.addEventListener("click", () => { clearKey(); location.reload(); });
     // A key revoked while the tab is open: ask again, then reload the view.
     onUnauthorized(async () => {

@@ -50,7 +50,9 @@ export function sessionsView(root, caps) {
   async function open(id) {
     selected = id;
     const body = h("div", {});
-    detail.replaceChildren(h("h2", { id: "session-title" }, h("code", {}, id)), body);
+    const title = h("h2", { id: "session-title", tabindex: "-1" }, h("code", {}, id));
+    detail.replaceChildren(title, body);
+    title.focus(); // keyboard and screen-reader users land on what they opened (phones: scrolls)
     busy(body);
     try {
       const state = await api("GET", `/state/${enc(id)}`);
