@@ -252,18 +252,22 @@ def test_every_view_fits_a_phone_and_works_from_the_keyboard(
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width == PHONE["width"], (view, width)  # nothing wider than the screen
         shoot(page, shots, f"{view}-390px")
-    # Keyboard only: the skip link first, then the views' links; Enter opens one.
+    # Keyboard only: from the skip link (shown when focused), Tab reaches the views' links in
+    # order; Enter opens one and moves the focus to the new view.
     page.goto(f"{served.url}/ui#/sessions")
-    page.reload()  # a fresh load: focus starts at the top of the document
     page.get_by_role("heading", name="Sessions", level=1).wait_for()
+    skip = page.get_by_role("link", name="Skip to content")
+    skip.focus()
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0  # on screen, not parked off to the left
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
-    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Sessions"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Long-term memory"
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Long-term memory", level=1).wait_for()
     assert page.get_by_role("link", name="Long-term memory").get_attribute("aria-current") == "page"
+    assert page.evaluate("document.activeElement.id") == "main"
     # Every form control has a name a screen reader can say.
     unnamed = page.evaluate(
         """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]

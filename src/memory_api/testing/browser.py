@@ -39,7 +39,7 @@ class BrowserLog:
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"exception: {error}"))
-        page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.method} {r.url}"))
+        page.on("requestfailed", self._failed)
         page.on("request", self._request)
         page.on("response", self._response)
 
@@ -57,6 +57,9 @@ class BrowserLog:
             if path == expected_path and message.text.startswith(provoked):
                 return
         self.problems.append(f"console {message.type}: {message.text}")
+
+    def _failed(self, request: Request) -> None:
+        self.problems.append(f"failed: {request.method} {request.url} ({request.failure})")
 
     def _request(self, request: Request) -> None:
         if not request.url.startswith((self.origin + "/", "data:")):
