@@ -40,6 +40,7 @@ FIXTURE_MARKERS = {
     "postgres_url": ("postgres",),
     "chroma_server": ("chroma_server",),
     "model_dir": ("model",),
+    "chromium": ("browser",),
 }
 # Fixtures that pick a backend from their parameter and request it at run time
 # (request.getfixturevalue), which the fixture closure cannot show: (fixture, value) -> markers.
@@ -80,6 +81,20 @@ def model_dir() -> Path:
     path = Path(str(configured))
     if find_model_files(path) is None:
         _missing(f"embedding model not found in {path} (MEMORY_API_EMBEDDING_MODEL_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's chromium for the browser tests (scripts/test installs it when it may):
+    ``MEMORY_API_CHROMIUM`` or /usr/bin/chromium; missing, the tests skip, except in CI."""
+    path = Path(os.environ.get("MEMORY_API_CHROMIUM", "/usr/bin/chromium"))
+    if not os.access(path, os.X_OK):
+        _missing(f"no Chromium at {path}: ./scripts/test installs it (apt-get) as root or sudo")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        _missing("playwright is not installed: ./scripts/test installs the dev extra")
     return path
 
 

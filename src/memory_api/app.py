@@ -18,6 +18,7 @@ from memory_api.checkpoints.routes import router as checkpoints_router
 from memory_api.collections.routes import router as collections_router
 from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
+from memory_api.console import router as console_router
 from memory_api.documents.api_routes import router as documents_api_router
 from memory_api.documents.routes import router as documents_router
 from memory_api.documents.upload_routes import UPLOAD_PATH
@@ -116,6 +117,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         summary="Hybrid memory for LLM agents: session state (SQL) + RAG over documents (Chroma).",
         version=__version__,
         lifespan=lifespan,
+        # Served by the console package from local files (FastAPI's pages use a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.run_worker = run_worker
@@ -143,6 +147,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(tenants_router)
     app.include_router(health_router)
     app.include_router(metrics_router)
+    app.include_router(console_router)
     return app
 
 

@@ -1,4 +1,5 @@
-"""The built wheel carries the migrations: `memory-api migrate` works from an installed package."""
+"""The built wheel carries the migrations (`memory-api migrate` works from an installed package)
+and the console's static files."""
 
 from __future__ import annotations
 
@@ -38,6 +39,13 @@ def test_wheel_ships_migrations_and_migrates(tmp_path: Path) -> None:
         "memory_api/db/migrations/script.py.mako",
         "memory_api/db/migrations/versions/0001_session_states.py",
         "memory_api/db/migrations/versions/0002_documents_chunks_jobs.py",
+        # The console and the offline API docs: served from the package, no CDN, no Node.js.
+        "memory_api/console/static/index.html",
+        "memory_api/console/static/js/app.js",
+        "memory_api/console/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "memory_api/console/static/vendor/swagger-ui/LICENSE",
+        "memory_api/console/static/vendor/redoc/redoc.standalone.js",
+        "memory_api/console/static/vendor/redoc/LICENSE",
     ):
         assert required in names
 

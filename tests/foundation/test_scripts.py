@@ -100,3 +100,54 @@ def test_serve_says_how_to_get_the_command_on_path(tmp_path: Path) -> None:
         [str(REPO / "scripts" / "serve")], env=on_path, capture_output=True, text=True, timeout=60
     )
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def _chromium_setup(tmp_path: Path, uid: int, sudo: bool, present: bool) -> tuple[str, list[str]]:
+    """Source scripts/chromium.sh with stand-in apt-get, id and sudo that log their calls."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "apt.log"
+    bin_dir.mkdir(parents=True)
+    stand_ins = {
+        "apt-get": f'#!/bin/sh\necho "$*" >> "{log}"\n',
+        "id": f"#!/bin/sh\necho {uid}\n",
+    }
+    # Passwordless sudo runs the command; without, it refuses (never the machine's own sudo).
+    stand_ins["sudo"] = (
+        '#!/bin/sh\n[ "$1" = "-n" ] && shift\nexec "$@"\n' if sudo else "#!/bin/sh\nexit 1\n"
+    )
+    for name, text in stand_ins.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    chromium = tmp_path / "chromium"
+    if present:
+        chromium.write_text("#!/bin/sh\n")
+        chromium.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "MEMORY_API_CHROMIUM": str(chromium),
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        ["bash", "-c", f'set -euo pipefail; source "{REPO}/scripts/chromium.sh"'],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr, _calls(log)
+
+
+def test_the_test_command_installs_chromium_when_missing_and_it_may(tmp_path: Path) -> None:
+    stderr, calls = _chromium_setup(tmp_path / "root", uid=0, sudo=False, present=False)
+    assert calls == ["update -qq", "install -y -qq chromium"]
+    assert "installing chromium" in stderr
+
+    _, calls = _chromium_setup(tmp_path / "sudo", uid=1000, sudo=True, present=False)
+    assert calls == ["update -qq", "install -y -qq chromium"]
+
+    stderr, calls = _chromium_setup(tmp_path / "user", uid=1000, sudo=False, present=False)
+    assert calls == []
+    assert "no root or sudo to install it: browser tests will skip" in stderr
+
+    stderr, calls = _chromium_setup(tmp_path / "there", uid=0, sudo=False, present=True)
+    assert (calls, stderr) == ([], "")

@@ -1,4 +1,5 @@
-"""API keys: every route but /livez needs one (all walked, hidden ones too); OpenAPI declares it."""
+"""API keys: every route but /livez and the console's shell needs one (all walked, hidden ones
+too); OpenAPI declares it."""
 
 from __future__ import annotations
 
@@ -24,8 +25,15 @@ def settings_overrides() -> dict[str, Any]:
     return {"api_keys": ",".join(KEYS)}
 
 
-# (method, path template) of the operations anyone may call; every other one needs a key.
-PUBLIC = {("GET", "/livez")}
+# (method, path template) of the operations anyone may call; every other one needs a key. The
+# console's shell is static and the same for everyone (memory_api.console.routes says why).
+PUBLIC = {
+    ("GET", "/livez"),
+    ("GET", "/"),
+    ("GET", "/ui"),
+    ("GET", "/ui/config"),
+    ("GET", "/ui/assets/{path:path}"),
+}
 BAD_CREDENTIALS: list[dict[str, str]] = [
     {},
     {"Authorization": "Bearer wrong"},
@@ -73,9 +81,12 @@ async def test_every_route_needs_a_key_but_the_public_ones(
     documented = {(m.upper(), p) for p, item in document["paths"].items() for m in item}
     walked = {(method, template) for method, template, _ in operations}
     assert documented <= walked, documented - walked
-    assert {("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/state/{session_id:slashed}")} <= (
-        walked - documented
-    )
+    assert {
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/redoc"),
+        ("GET", "/state/{session_id:slashed}"),
+    } <= (walked - documented)
     assert walked >= PUBLIC
     # An unknown path is refused before anyone can learn that it does not exist.
     operations += [(method, "(none)", "/nope") for method in ("GET", "POST", "DELETE")]

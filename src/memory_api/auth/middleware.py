@@ -16,7 +16,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from memory_api.auth.keys import APIKey
 from memory_api.auth.principal import PRINCIPAL_STATE_KEY, Principal
 
-PUBLIC_PATHS = frozenset({"/livez"})
+# The liveness probe, and the console's shell (see memory_api.console.routes for why it holds
+# nothing to protect): a browser cannot attach a key to a page load.
+PUBLIC_PATHS = frozenset({"/livez", "/", "/ui", "/ui/config"})
+PUBLIC_PREFIXES = ("/ui/assets/",)
 
 
 class APIKeyMiddleware:
@@ -40,7 +43,7 @@ class APIKeyMiddleware:
         return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or _public(scope["path"]):
             await self.app(scope, receive, send)
             return
         principal = self._principal(_presented(scope))
@@ -54,6 +57,10 @@ class APIKeyMiddleware:
             headers={"WWW-Authenticate": 'Bearer realm="memory-api"'},
         )
         await response(scope, receive, send)
+
+
+def _public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def _presented(scope: Scope) -> list[bytes]:
