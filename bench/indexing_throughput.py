@@ -14,11 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from memory_api.indexing.splitter import Splitter
-
 from bench._common import MODEL_DIR, report, server
 from memory_api.client import MemoryClient
 from memory_api.embeddings.local import LocalEmbedder
+from memory_api.ingestion.splitter import Splitter
 
 
 def copy_corpus(packages: list[str], target: Path) -> list[Path]:
@@ -54,9 +53,9 @@ def main() -> None:
 
         splitter = Splitter()
         texts = [
-            chunk
+            piece.index_text
             for path in files
-            for chunk in splitter.split(path.read_text(errors="replace"), ".py")
+            for piece in splitter.split(path.read_text(errors="replace"), ".py")
         ]
         embedder = LocalEmbedder(Path(MODEL_DIR))
         asyncio.run(embedder.start())

@@ -7,7 +7,8 @@ API runs them. Each part timed alone in its own loop (warm caches, a lower bound
 beside it. The API is timed with the minimal HTTP/1.1 client of bench/_common.py, one request
 at a time; the p50 seen from an httpx client is reported too.
 Vectors are synthetic unit vectors (embedding 100k chunks here would take hours); the query
-path does not depend on how the stored vectors were made.
+path does not depend on how the stored vectors were made. The API's database holds no chunk rows
+for them, so each hit's look-up finds nothing: the answer is empty, the work is all done.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from bench._common import MODEL_DIR, get, percentile, post, report, sequential, server
+from memory_api.auth.keys import DEFAULT_TENANT
+from memory_api.collections.repository import CollectionRepository
 from memory_api.components import chroma_config
-from memory_api.embeddings.local import LocalEmbedder
+from memory_api.db.columns import utcnow
+from memory_api.db.engine import create_engine
+from memory_api.db.session import Database
+from memory_api.embeddings.local import MODEL_NAME, LocalEmbedder, model_name
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
 from memory_api.vectorstore.chroma import VectorStore
@@ -42,19 +48,36 @@ QUERIES = [
 async def fill(chroma: ChromaServer, chunks: int) -> None:
     settings = Settings(_env_file=None, chroma_host=chroma.host, chroma_port=chroma.port)  # type: ignore[call-arg]
     store = VectorStore.from_config(chroma_config(settings))
-    await store.ensure_collection(COLLECTION, model="all-MiniLM-L6-v2", dimension=384)
+    await store.ensure_collection(COLLECTION, model=MODEL_NAME, dimension=384)
     rng = np.random.default_rng(0)
     step = 5000
     for start in range(0, chunks, step):
         vectors = rng.standard_normal((step, 384)).astype(np.float32)
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         ids = [f"c{i}" for i in range(start, start + step)]
-        texts = [f"synthetic chunk {i} about topic {i % 97}" for i in range(start, start + step)]
-        metas = [
-            {"source": f"/docs/f{i // 10}.md", "chunk_index": i % 10}
-            for i in range(start, start + step)
-        ]
-        await store.upsert(COLLECTION, ids, vectors, texts, metas)
+        await store.upsert(COLLECTION, ids, vectors)
+
+
+async def register(data_dir: Path, model: str) -> None:
+    """Point the API's default collection at the filled vector collection (the registry)."""
+    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    database = Database(create_engine(settings))
+    await database.start()
+    try:
+        async with database.unit_of_work() as session:
+            await CollectionRepository(session).create(
+                {
+                    "tenant": DEFAULT_TENANT,
+                    "name": COLLECTION,
+                    "embedding_model": model,
+                    "embedding_dimension": 384,
+                    "vector_collection": COLLECTION,
+                    "metadata_json": {},
+                    "created_at": utcnow(),
+                }
+            )
+    finally:
+        await database.dispose()
 
 
 def timed(call: object, n: int) -> list[float]:
@@ -71,6 +94,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--precision", choices=["fp32", "int8"], default="int8")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -85,8 +109,10 @@ def main() -> None:
                 MEMORY_API_CHROMA_HOST=chroma.host,
                 MEMORY_API_CHROMA_PORT=str(chroma.port),
                 MEMORY_API_COLLECTION_NAME=COLLECTION,
+                MEMORY_API_EMBEDDING_PRECISION=args.precision,
             )
             api.start()
+            asyncio.run(register(tmp / "data", model_name(args.precision)))
             # The API timed with a minimal HTTP/1.1 client (as the load benchmarks use), so the
             # figure is the server's and not a Python client library's; httpx beside it.
             request = lambda i: post(  # noqa: E731
@@ -103,7 +129,9 @@ def main() -> None:
                 )
             api.stop()
 
-            embedder = LocalEmbedder(Path(MODEL_DIR))
+            embedder = LocalEmbedder(
+                Path(MODEL_DIR), precision=args.precision, cache_dir=tmp / "data" / "models"
+            )
             asyncio.run(embedder.start())
             loop = asyncio.new_event_loop()
             embed = lambda i: loop.run_until_complete(embedder.embed_query(QUERIES[i % 4]))  # noqa: E731

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -224,6 +225,12 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--conversations", default="", help="e.g. 26,30 (default: all)")
+    parser.add_argument(
+        "--precision",
+        choices=["default", "fp32", "int8"],
+        default="default",
+        help="MEMORY_API_EMBEDDING_PRECISION of the servers (default: the service's)",
+    )
     args = parser.parse_args()
     modes = args.modes.split(",")
     files = sorted(args.dataset.glob("*.json"))
@@ -231,12 +238,19 @@ def main() -> None:
         files = [path for path in files if path.stem in args.conversations.split(",")]
     if not files:
         raise SystemExit(f"no conversation (*.json) in {args.dataset}: see --dataset")
-    figures: dict[str, Any] = {"dataset": str(args.dataset), "budget_chars": BUDGET}
+    figures: dict[str, Any] = {
+        "dataset": str(args.dataset), "budget_chars": BUDGET, "precision": args.precision,
+    }  # fmt: skip
+    cache = Path(tempfile.mkdtemp(prefix="bench-models-"))  # one int8 build for every server
+    precision = {} if args.precision == "default" else {
+        "MEMORY_API_EMBEDDING_PRECISION": args.precision
+    }  # fmt: skip
     for backend in args.backends.split(","):
         per_conversation: dict[str, dict[str, Any]] = {}
         for path in files:
             with tempfile.TemporaryDirectory() as tmp_name, stack(backend, Path(tmp_name)) as env:
                 conversation = json.loads(path.read_text())
+                env = {**env, **precision, "MEMORY_API_EMBEDDING_CACHE_DIR": str(cache)}
                 result = run_conversation(path.stem, conversation, env, Path(tmp_name), modes)
             per_conversation[path.stem] = result
             budget = {mode: result["modes"][mode]["rb"] for mode in modes}
@@ -248,7 +262,8 @@ def main() -> None:
                 name: summarise({name: result}, modes) for name, result in per_conversation.items()
             },
         }
-    report("retrieval_quality", figures)
+    shutil.rmtree(cache, ignore_errors=True)
+    report(f"retrieval_quality_{args.precision}", figures)
 
 
 if __name__ == "__main__":

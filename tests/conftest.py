@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -34,6 +35,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MEMORY_API_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The service keeps its int8 build of the model in the data dir, which here is new for every
+# test: one folder for the whole run (servers started by tests inherit it) builds it once.
+_MODEL_CACHE = tempfile.TemporaryDirectory(prefix="memory-api-models-")
+os.environ.setdefault("MEMORY_API_EMBEDDING_CACHE_DIR", _MODEL_CACHE.name)
 
 # What a fixture in a test's closure means it needs.
 FIXTURE_MARKERS = {

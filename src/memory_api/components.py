@@ -8,13 +8,14 @@ read ``app.state`` themselves; they declare ``DatabaseDep``, ``EmbedderDep``, ``
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.collections.precision import default_precision
 from memory_api.db.engine import create_engine
 from memory_api.db.session import Database
 from memory_api.embeddings.base import Embedder
@@ -76,10 +77,16 @@ async def open_components(
     ``start_embedder=False`` leaves the model unloaded (its name is known, its dimension not):
     for work that embeds nothing, such as ``memory-api check``."""
     database = Database(create_engine(settings), driver_pool_size=settings.db_pool_size)
-    embedder = create_embedder(settings)
-    vectors = VectorStore.from_config(chroma_config(settings))
-    try:
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(database.dispose)
         await database.start()
+        precision = None
+        if settings.embedding_provider == "local" and settings.embedding_precision is None:
+            precision = await default_precision(database)
+        embedder = create_embedder(settings, precision)
+        stack.push_async_callback(embedder.aclose)
+        vectors = VectorStore.from_config(chroma_config(settings))
+        stack.push_async_callback(vectors.aclose)
         if start_embedder:
             await embedder.start()
         await vectors.start()
@@ -91,10 +98,6 @@ async def open_components(
             metrics=metrics or Metrics(),
             lexical=LexicalIndex(),
         )
-    finally:
-        await vectors.aclose()
-        await embedder.aclose()
-        await database.dispose()
 
 
 async def get_components(request: Request) -> Components:

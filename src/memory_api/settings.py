@@ -71,8 +71,13 @@ class Settings(BaseSettings):
     embedding_provider: Literal["local", "openai"] = "local"
     embedding_model_dir: Path | None = None
     embedding_model: str | None = None
-    embedding_batch_size: int = Field(32, ge=1, le=2048)
+    embedding_batch_size: int = Field(8, ge=1, le=2048)
     embedding_indexing_threads: int | None = Field(None, ge=0, le=1024)
+    #: local provider: None picks int8 unless the database's collections were all built with
+    #: the fp32 model (collections/precision.py)
+    embedding_precision: Literal["fp32", "int8"] | None = None
+    #: where the int8 build of the model is kept (default: <data dir>/models)
+    embedding_cache_dir: Path | None = None
     openai_api_key: SecretStr | None = Field(
         None, validation_alias=_alias("openai_api_key", "OPENAI_API_KEY")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +69,8 @@ async def test_progress_is_reported_per_run_with_the_same_vectors(
 async def test_indexing_session_gives_the_query_sessions_vectors(
     model_dir: Path, threads: int
 ) -> None:
-    """Indexing on its own session (1 thread, leaving a core to the API) or on the query
-    session (0): the same vectors either way."""
+    """Indexing on its own session (here 1 thread) or on the query session (0): the same
+    vectors either way."""
     local = LocalEmbedder(model_dir, indexing_threads=threads)
     await local.start()
     assert (local._bulk_session is local._session) == (threads == 0)
@@ -80,10 +81,44 @@ async def test_indexing_session_gives_the_query_sessions_vectors(
     await local.aclose()
 
 
-def test_indexing_leaves_one_core_by_default() -> None:
+def test_indexing_uses_every_core_by_default() -> None:
     cores = len(os.sched_getaffinity(0))
-    assert LocalEmbedder(None).indexing_threads == max(cores - 1, 0)
+    assert LocalEmbedder(None).indexing_threads == cores
     assert LocalEmbedder(None, indexing_threads=0).indexing_threads == 0
+
+
+def _nice_by_thread() -> dict[int, int]:
+    """Every thread of this process: its id and nice value (field 19 of /proc's stat)."""
+    values = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        values[int(task.name)] = int(fields[16])
+    return values
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux only")
+async def test_indexing_threads_run_at_the_lowest_priority(model_dir: Path) -> None:
+    """The indexing thread and the pool of its session (3 threads: the caller and at least 2
+    workers) are at nice 19, so the API preempts them; the query thread stays at 0. A thread
+    count no other test uses, so the session is new here."""
+    before = _nice_by_thread()
+    local = LocalEmbedder(model_dir, indexing_threads=3)
+    await local.start()
+    assert local.error is None
+    await local.embed_documents(SENTENCES)
+    await local.embed_query("warm up the query thread")
+    bulk_thread = local._bulk.submit(threading.get_native_id).result()
+    query_thread = local._query.submit(threading.get_native_id).result()
+    after = _nice_by_thread()
+    assert after[bulk_thread] == 19
+    assert after[query_thread] == 0
+    new_low = {tid for tid, nice in after.items() if nice == 19 and tid not in before}
+    assert bulk_thread in new_low
+    assert len(new_low - {bulk_thread}) >= 2  # the session's worker threads
+    await local.aclose()
 
 
 async def test_long_text_is_truncated_not_rejected(embedder: LocalEmbedder) -> None:

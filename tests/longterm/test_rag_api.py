@@ -188,7 +188,7 @@ async def test_rag_stats(lt_client: httpx.AsyncClient, docs: Path, index: Any) -
     stats = (await lt_client.get("/rag_stats")).json()
     assert stats["documents"] == 4
     assert stats["chunks"] == stats["vectors"] >= 4
-    assert stats["embedding_model"] == "all-MiniLM-L6-v2"
+    assert stats["embedding_model"] == "all-MiniLM-L6-v2-int8"  # the default for a new database
     assert stats["embedding_dimension"] == 384
     assert set(stats["by_extension"]) == {".md", ".py", ".txt"}
     assert stats["by_extension"][".md"]["documents"] == 2

@@ -66,6 +66,15 @@ class CollectionRepository:
         ).first()
         return None if row is None else _record(row)
 
+    async def embedding_models(self) -> set[str]:
+        """The models that built the live collections, every tenant's."""
+        rows = await self.session.execute(
+            select(_collections.c.embedding_model)
+            .where(_collections.c.deleted_at.is_(None))
+            .distinct()
+        )
+        return set(rows.scalars())
+
     async def get_by_id(self, collection_id: int) -> CollectionRecord | None:
         """A live collection by id, whatever its tenant (for jobs, which carry the id)."""
         row = (

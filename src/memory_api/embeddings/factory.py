@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from memory_api.embeddings.base import Embedder
 from memory_api.settings import Settings
 
+if TYPE_CHECKING:
+    from memory_api.embeddings.local import Precision
 
-def create_embedder(settings: Settings) -> Embedder:
+
+def create_embedder(settings: Settings, precision: Precision | None = None) -> Embedder:
+    """``precision`` (local provider): the build to run when the setting leaves it open;
+    without either, fp32."""
     if settings.embedding_provider == "openai":
         from memory_api.embeddings.openai import OpenAIEmbedder
 
@@ -24,4 +31,6 @@ def create_embedder(settings: Settings) -> Embedder:
         settings.embedding_model_dir,
         batch_size=settings.embedding_batch_size,
         indexing_threads=settings.embedding_indexing_threads,
+        precision=settings.embedding_precision or precision or "fp32",
+        cache_dir=settings.embedding_cache_dir or settings.data_dir / "models",
     )

@@ -2,10 +2,14 @@
 
 Unlike Chroma's runner, which pads every input to 256 tokens, batches are padded to their
 longest member (dynamic padding) and bulk input is sorted by length first, so short texts and
-queries cost what they need. Queries and bulk work (indexing) run on separate threads, so a
-query never waits behind an indexing batch, and, on a machine with more than one core, on
-separate inference sessions: queries use every core, indexing all but one, which stays free
-for the API while a job runs (bench.responsiveness; MEMORY_API_EMBEDDING_INDEXING_THREADS).
+queries cost what they need. Queries and bulk work (indexing) run on separate threads and
+separate inference sessions, so a query never waits behind an indexing batch. Both use every
+core; the indexing threads run at the lowest CPU priority (nice 19), so indexing takes all the
+CPU while the API is idle and the kernel hands it to the API's threads the moment a request
+comes in (bench.responsiveness; MEMORY_API_EMBEDDING_INDEXING_THREADS).
+
+``precision="int8"`` runs the int8 build of the same model (embeddings/quantize.py), about
+twice as fast; it is another model name for the collection-mismatch rule.
 """
 
 from __future__ import annotations
@@ -18,11 +22,12 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from memory_api.embeddings.base import Embedder, EmbedProgress, normalise
+from memory_api.embeddings.quantize import INT8_SUFFIX, ensure_int8_model
 
 logger = logging.getLogger("memory_api.embeddings")
 
@@ -34,6 +39,9 @@ REQUIRED_FILES = ("model.onnx", "tokenizer.json")
 # 6 s on 2 busy cores). On CPU, runs of 4 or more texts cost about the same per text.
 PROGRESS_RUN_SECONDS = 0.5
 FIRST_PROGRESS_RUN = 4
+#: nice value of the indexing threads: the lowest priority, so any API thread preempts them
+BACKGROUND_NICE = 19
+Precision = Literal["fp32", "int8"]
 _loaded: dict[tuple[Path, Path, int | None], tuple[Any, Any]] = {}
 _load_lock = threading.Lock()
 
@@ -80,6 +88,9 @@ def _load(model: Path, tokenizer_file: Path, threads: int | None) -> tuple[Any, 
             options = onnxruntime.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
+            # Without the memory pattern, onnxruntime does not keep a planned buffer per input
+            # shape; with dynamic padding every batch width is a new shape (bench.memory).
+            options.enable_mem_pattern = False
             session = onnxruntime.InferenceSession(
                 str(model), options, providers=["CPUExecutionProvider"]
             )
@@ -88,34 +99,62 @@ def _load(model: Path, tokenizer_file: Path, threads: int | None) -> tuple[Any, 
 
 
 def default_indexing_threads() -> int:
-    """All cores this process may use but one; 0 (share the query session) on one core."""
+    """Every core this process may use (the threads run at the lowest priority)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max((cores or 1) - 1, 0)
+    return max(cores or 1, 1)
+
+
+def lower_thread_priority() -> None:
+    """Give the calling thread, and the threads it starts from now on, the lowest CPU priority.
+
+    On Linux the nice value is per thread and inherited by the threads it creates, so an
+    inference session created on this thread gets a pool of low-priority threads too.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+    except (AttributeError, OSError):  # not Linux: the threads keep the normal priority
+        logger.debug("cannot lower the indexing threads' priority on this system")
+
+
+def model_name(precision: Precision) -> str:
+    """The name a collection records: the int8 build is another model for the mismatch rule."""
+    return MODEL_NAME + (INT8_SUFFIX if precision == "int8" else "")
 
 
 class LocalEmbedder(Embedder):
-    name = MODEL_NAME
-
     def __init__(
         self,
         model_dir: Path | None = None,
         *,
-        batch_size: int = 32,
+        batch_size: int = 8,
         indexing_threads: int | None = None,
+        precision: Precision = "fp32",
+        cache_dir: Path | None = None,
     ) -> None:
-        """``indexing_threads``: onnxruntime threads of the session that embeds documents;
-        0 shares the query session (every core), None picks default_indexing_threads()."""
+        """``indexing_threads``: onnxruntime threads of the low-priority session that embeds
+        documents; 0 shares the query session (normal priority), None: every core.
+        ``cache_dir``: where the int8 build is kept (else beside the fp32 file, if writable)."""
         self.model_dir = model_dir
         self.batch_size = batch_size
+        self.precision: Precision = precision
+        self.cache_dir = cache_dir
+        self.name = model_name(precision)
         self.indexing_threads = (
             default_indexing_threads() if indexing_threads is None else indexing_threads
         )
         self.error = "embedding model not loaded yet"
+        #: the files in use, known once ``start()`` succeeded
+        self.model_file: Path | None = None
+        self.tokenizer_file: Path | None = None
         self._tokenizer: Any = None
         self._session: Any = None
         self._bulk_session: Any = None
         self._inputs: set[str] = set()
-        self._bulk = ThreadPoolExecutor(1, thread_name_prefix="embed-bulk")
+        self._bulk = ThreadPoolExecutor(
+            1,
+            thread_name_prefix="embed-bulk",
+            initializer=lower_thread_priority if self.indexing_threads else None,
+        )
         self._query = ThreadPoolExecutor(1, thread_name_prefix="embed-query")
 
     async def start(self) -> None:
@@ -148,16 +187,21 @@ class LocalEmbedder(Embedder):
                 "subfolder"
             )
         model, tokenizer_file = found
+        if self.precision == "int8":
+            places = [self.cache_dir] if self.cache_dir is not None else []
+            model = ensure_int8_model(model, [*places, model.parent])
+        self.model_file, self.tokenizer_file = model, tokenizer_file
         self._tokenizer, self._session = _load(model, tokenizer_file, None)
+        # Created on the (low-priority) bulk thread, so its thread pool inherits the priority.
         self._bulk_session = (
-            _load(model, tokenizer_file, self.indexing_threads)[1]
+            self._bulk.submit(_load, model, tokenizer_file, self.indexing_threads).result()[1]
             if self.indexing_threads
             else self._session
         )
         self._inputs = {item.name for item in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self.error = None
-        logger.info("embedding model %s loaded from %s", MODEL_NAME, model.parent)
+        logger.info("embedding model %s loaded from %s", self.name, model)
 
     async def embed_documents(
         self, texts: Sequence[str], on_progress: EmbedProgress | None = None
@@ -197,6 +241,12 @@ class LocalEmbedder(Embedder):
         return output
 
     def _run(self, batch: list[Any], session: Any) -> np.ndarray:
+        if self.precision == "int8" and len(batch) > 1:
+            # Dynamic quantization scales activations per tensor: over a batch, a text's vector
+            # would depend on its neighbours and their padding (cosine ~0.99 to itself alone).
+            # One text per run keeps each vector a function of its text, at about the same cost
+            # per text (bench.int8 --batch-size 1).
+            return np.vstack([self._run([encoding], session) for encoding in batch])
         width = max(len(e.ids) for e in batch)
         ids = np.zeros((len(batch), width), dtype=np.int64)
         mask = np.zeros((len(batch), width), dtype=np.int64)

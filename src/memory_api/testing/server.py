@@ -45,7 +45,8 @@ class ServerProcess:
     def base_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         """This environment without any memory-api setting, a fresh data dir, and ``extra``.
 
-        The offline model directory is kept: tests run where the model cannot be downloaded.
+        The offline model directory is kept: tests run where the model cannot be downloaded;
+        and so is the cache of the model's int8 build, so it is built once for many servers.
         """
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("MEMORY_API_", "POSTGRES_"))
@@ -54,6 +55,9 @@ class ServerProcess:
         model_dir = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
         if model_dir:
             env["MEMORY_API_EMBEDDING_MODEL_DIR"] = model_dir
+        cache_dir = os.environ.get("MEMORY_API_EMBEDDING_CACHE_DIR")
+        if cache_dir:
+            env["MEMORY_API_EMBEDDING_CACHE_DIR"] = cache_dir
         env.update(extra)
         return env
 
