@@ -5,8 +5,8 @@ over HTTP needs it, and nothing else holds it (chunks overlap). NULL for documen
 before this revision. ``created_at`` is when the document was first written (``indexed_at``
 is its last write); existing rows take their ``indexed_at``.
 
-Revision ID: 0010
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0005"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
