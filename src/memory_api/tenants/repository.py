@@ -14,16 +14,31 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.checkpoints.models import Checkpoint, CheckpointWrite
 from memory_api.collections.models import Collection
 from memory_api.documents.models import Chunk, Document
-from memory_api.indexing.models import IN_PROGRESS, IndexJob
-from memory_api.state.models import SessionState
+from memory_api.jobs.models import Job
+from memory_api.jobs.status import JobStatus
+from memory_api.search.lexical.models import (
+    LexicalChunk,
+    LexicalPosting,
+    LexicalStats,
+    LexicalTerm,
+)
+from memory_api.state.models import SessionState, SessionStateVersion
 
 _collections: Table = Collection.__table__  # type: ignore[assignment]
 _documents: Table = Document.__table__  # type: ignore[assignment]
 _chunks: Table = Chunk.__table__  # type: ignore[assignment]
-_jobs: Table = IndexJob.__table__  # type: ignore[assignment]
+_jobs: Table = Job.__table__  # type: ignore[assignment]
 _sessions: Table = SessionState.__table__  # type: ignore[assignment]
+_history: Table = SessionStateVersion.__table__  # type: ignore[assignment]
+_checkpoints: Table = Checkpoint.__table__  # type: ignore[assignment]
+_writes: Table = CheckpointWrite.__table__  # type: ignore[assignment]
+_lexical: tuple[Table, ...] = tuple(
+    model.__table__  # type: ignore[misc]
+    for model in (LexicalPosting, LexicalChunk, LexicalTerm, LexicalStats)
+)
 
 
 def collections_of(tenant: str) -> Select[tuple[int]]:
@@ -60,10 +75,14 @@ def of_collections(table: Table) -> Callable[[str], ColumnElement[bool]]:
 #: ``Erasure("checkpoints", _checkpoints, by_tenant(_checkpoints))``, or for rows keyed by
 #: collection ``Erasure("lexical_terms", _terms, of_collections(_terms), counted=False)``.
 ERASURES: tuple[Erasure, ...] = (
+    *(Erasure(table.name, table, of_collections(table), counted=False) for table in _lexical),
     Erasure("chunks", _chunks, lambda t: _chunks.c.document_id.in_(documents_of(t))),
     Erasure("documents", _documents, of_collections(_documents)),
     Erasure("collections", _collections, by_tenant(_collections)),
+    Erasure("session_versions", _history, by_tenant(_history), counted=False),
     Erasure("sessions", _sessions, by_tenant(_sessions)),
+    Erasure("checkpoint_writes", _writes, by_tenant(_writes), counted=False),
+    Erasure("checkpoints", _checkpoints, by_tenant(_checkpoints)),
     Erasure("jobs", _jobs, by_tenant(_jobs)),
 )
 
@@ -83,7 +102,7 @@ class TenantRepository:
         return [
             job_id
             for job_id, status, beat in rows
-            if status == IN_PROGRESS and beat is not None and beat >= live_since
+            if status == JobStatus.IN_PROGRESS and beat is not None and beat >= live_since
         ]
 
     async def lock_vector_collections(self, tenant: str) -> list[str]:
