@@ -55,13 +55,14 @@ def test_tenant_delete(server: ServerProcess) -> None:
     erased = run(server, "acme", "tenant", "delete", "--confirm", "acme")
     assert erased.returncode == 0, erased.stderr
     assert erased.stdout == (
-        "tenant acme erased: chunks 1, collections 1, documents 1, jobs 1, sessions 1, vectors 1\n"
+        "tenant acme erased: checkpoints 0, chunks 1, collections 1, documents 1, jobs 1, "
+        "sessions 1, vectors 1\n"
     )
     again = run(server, "acme", "tenant", "delete", "--confirm", "acme", "--json")
     assert json.loads(again.stdout) == {
         "tenant": "acme",
         "deleted": dict.fromkeys(
-            ["chunks", "collections", "documents", "jobs", "sessions", "vectors"], 0
+            ["checkpoints", "chunks", "collections", "documents", "jobs", "sessions", "vectors"], 0
         ),
     }
     assert run(server, "acme", "state", "get", "same").returncode == 1

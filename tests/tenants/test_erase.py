@@ -9,15 +9,16 @@ import httpx
 import numpy as np
 import pytest
 from asgi_lifespan import LifespanManager
-from memory_api.indexing.models import IndexJob
 from sqlalchemy import func, select, update
 
 from memory_api.app import create_app
+from memory_api.checkpoints.models import Checkpoint
 from memory_api.client import AsyncMemoryClient, ConflictError
 from memory_api.collections.models import Collection
 from memory_api.db.columns import utcnow
 from memory_api.db.models import Base
 from memory_api.documents.models import Chunk, Document
+from memory_api.jobs.models import Job as IndexJob
 from memory_api.settings import Settings
 from memory_api.state.models import SessionState
 from memory_api.tenants.repository import ERASURES
@@ -45,6 +46,7 @@ async def _rows(tenants: Tenants, tenant: str) -> dict[str, int]:
     documents = select(Document.id).where(Document.collection_id.in_(owned))
     queries: dict[str, Any] = {
         "sessions": select(func.count()).where(SessionState.tenant == tenant),
+        "checkpoints": select(func.count()).where(Checkpoint.tenant == tenant),
         "jobs": select(func.count()).where(IndexJob.tenant == tenant),
         "collections": select(func.count()).select_from(owned.subquery()),
         "documents": select(func.count()).select_from(documents.subquery()),
@@ -157,7 +159,7 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
     assert (stats["documents"], stats["chunks"], stats["vectors"]) == (0, 0, 0)
     again = await acme.delete("/tenant", params={"confirm": "acme"})
     assert again.json()["deleted"] == dict.fromkeys(
-        ["chunks", "collections", "documents", "jobs", "sessions", "vectors"], 0
+        ["checkpoints", "chunks", "collections", "documents", "jobs", "sessions", "vectors"], 0
     )
 
 
