@@ -68,6 +68,14 @@ async def _owned(tenants: Tenants, tenant: str) -> dict[str, int]:
         }
 
 
+async def _report(tenants: Tenants, tenant: str, vectors: int) -> dict[str, int]:
+    """What DELETE /tenant must report now: every counted kind of ERASURES (those added later
+    too), as the database counts it, and ``vectors``."""
+    owned = await _owned(tenants, tenant)
+    counted = {e.name: owned[e.table.name] for e in ERASURES if e.counted}
+    return dict(sorted({**counted, "vectors": vectors}.items()))
+
+
 async def _vector_names(tenants: Tenants, tenant: str) -> list[str]:
     async with tenants.app.state.components.database.reading() as session:
         found = await session.scalars(
@@ -124,16 +132,14 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
     vector_counts = {name: await vectors.count(name) for name in acme_vectors + globex_vectors}
     assert vector_counts[old] == 3
 
+    expected = await _report(tenants, "acme", sum(vector_counts[name] for name in acme_vectors))
+    # The kinds counted here independently agree with ERASURES' own predicates.
+    assert {kind: expected[kind] for kind in acme_before} == acme_before
+
     acme = tenants.client("acme")
     response = await acme.delete("/tenant", params={"confirm": "acme"})
     assert response.status_code == 200, response.text
-    assert response.json() == {
-        "tenant": "acme",
-        "deleted": {
-            **acme_before,
-            "vectors": sum(vector_counts[name] for name in acme_vectors),
-        },
-    }
+    assert response.json() == {"tenant": "acme", "deleted": expected}
     assert await _rows(tenants, "acme") == dict.fromkeys(acme_before, 0)
     assert set((await _owned(tenants, "acme")).values()) == {0}
     assert await _owned(tenants, "globex") == globex_owned
@@ -156,9 +162,7 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
     stats = (await acme.get("/rag_stats")).json()
     assert (stats["documents"], stats["chunks"], stats["vectors"]) == (0, 0, 0)
     again = await acme.delete("/tenant", params={"confirm": "acme"})
-    assert again.json()["deleted"] == dict.fromkeys(
-        ["chunks", "collections", "documents", "jobs", "sessions", "vectors"], 0
-    )
+    assert again.json()["deleted"] == dict.fromkeys(expected, 0)
 
 
 @pytest.mark.parametrize("stack", ["sqlite-embedded"], indirect=True)
@@ -233,7 +237,8 @@ async def test_sdk_delete_tenant(tenants: Tenants) -> None:
         erased = await client.delete_tenant("globex")
     assert erased.tenant == "globex"
     assert (erased.deleted["sessions"], erased.deleted["documents"]) == (2, 2)
-    assert await _rows(tenants, "globex") == dict.fromkeys(erased.deleted.keys() - {"vectors"}, 0)
+    assert await _rows(tenants, "globex") == dict.fromkeys(await _rows(tenants, "acme"), 0)
+    assert set((await _owned(tenants, "globex")).values()) == {0}
 
 
 @pytest.mark.parametrize("stack", ["postgres-server"], indirect=True)
@@ -262,6 +267,7 @@ async def test_a_vector_store_outage_erases_nothing(
             names = await _vector_names(tenants, "acme")
             vectors = application.state.components.vectors
             counts = [await vectors.count(name) for name in names]
+            expected = await _report(tenants, "acme", sum(counts))
 
             await proxy.cut()
             down = await acme.delete("/tenant", params={"confirm": "acme"})
@@ -286,7 +292,7 @@ async def test_a_vector_store_outage_erases_nothing(
 
             erased = await acme.delete("/tenant", params={"confirm": "acme"})
             assert erased.status_code == 200, erased.text
-            assert erased.json()["deleted"] == {**before, "vectors": sum(counts)}
+            assert erased.json()["deleted"] == expected
             assert await _rows(tenants, "acme") == dict.fromkeys(before, 0)
             for name in names:
                 assert await vectors.collection_info(name) is None
