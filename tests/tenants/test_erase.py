@@ -12,13 +12,12 @@ from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select, update
 
 from memory_api.app import create_app
-from memory_api.checkpoints.models import Checkpoint
 from memory_api.client import AsyncMemoryClient, ConflictError
 from memory_api.collections.models import Collection
 from memory_api.db.columns import utcnow
 from memory_api.db.models import Base
 from memory_api.documents.models import Chunk, Document
-from memory_api.jobs.models import Job as IndexJob
+from memory_api.indexing.models import IndexJob
 from memory_api.settings import Settings
 from memory_api.state.models import SessionState
 from memory_api.tenants.repository import ERASURES
@@ -46,7 +45,6 @@ async def _rows(tenants: Tenants, tenant: str) -> dict[str, int]:
     documents = select(Document.id).where(Document.collection_id.in_(owned))
     queries: dict[str, Any] = {
         "sessions": select(func.count()).where(SessionState.tenant == tenant),
-        "checkpoints": select(func.count()).where(Checkpoint.tenant == tenant),
         "jobs": select(func.count()).where(IndexJob.tenant == tenant),
         "collections": select(func.count()).select_from(owned.subquery()),
         "documents": select(func.count()).select_from(documents.subquery()),
@@ -68,6 +66,14 @@ async def _owned(tenants: Tenants, tenant: str) -> dict[str, int]:
             )
             for erasure in ERASURES
         }
+
+
+async def _report(tenants: Tenants, tenant: str, vectors: int) -> dict[str, int]:
+    """What DELETE /tenant must report now: every counted kind of ERASURES (those added later
+    too), as the database counts it, and ``vectors``."""
+    owned = await _owned(tenants, tenant)
+    counted = {e.name: owned[e.table.name] for e in ERASURES if e.counted}
+    return dict(sorted({**counted, "vectors": vectors}.items()))
 
 
 async def _vector_names(tenants: Tenants, tenant: str) -> list[str]:
@@ -126,16 +132,14 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
     vector_counts = {name: await vectors.count(name) for name in acme_vectors + globex_vectors}
     assert vector_counts[old] == 3
 
+    expected = await _report(tenants, "acme", sum(vector_counts[name] for name in acme_vectors))
+    # The kinds counted here independently agree with ERASURES' own predicates.
+    assert {kind: expected[kind] for kind in acme_before} == acme_before
+
     acme = tenants.client("acme")
     response = await acme.delete("/tenant", params={"confirm": "acme"})
     assert response.status_code == 200, response.text
-    assert response.json() == {
-        "tenant": "acme",
-        "deleted": {
-            **acme_before,
-            "vectors": sum(vector_counts[name] for name in acme_vectors),
-        },
-    }
+    assert response.json() == {"tenant": "acme", "deleted": expected}
     assert await _rows(tenants, "acme") == dict.fromkeys(acme_before, 0)
     assert set((await _owned(tenants, "acme")).values()) == {0}
     assert await _owned(tenants, "globex") == globex_owned
@@ -158,9 +162,7 @@ async def test_erases_exactly_the_callers_tenant(tenants: Tenants) -> None:
     stats = (await acme.get("/rag_stats")).json()
     assert (stats["documents"], stats["chunks"], stats["vectors"]) == (0, 0, 0)
     again = await acme.delete("/tenant", params={"confirm": "acme"})
-    assert again.json()["deleted"] == dict.fromkeys(
-        ["checkpoints", "chunks", "collections", "documents", "jobs", "sessions", "vectors"], 0
-    )
+    assert again.json()["deleted"] == dict.fromkeys(expected, 0)
 
 
 @pytest.mark.parametrize("stack", ["sqlite-embedded"], indirect=True)
@@ -235,7 +237,8 @@ async def test_sdk_delete_tenant(tenants: Tenants) -> None:
         erased = await client.delete_tenant("globex")
     assert erased.tenant == "globex"
     assert (erased.deleted["sessions"], erased.deleted["documents"]) == (2, 2)
-    assert await _rows(tenants, "globex") == dict.fromkeys(erased.deleted.keys() - {"vectors"}, 0)
+    assert await _rows(tenants, "globex") == dict.fromkeys(await _rows(tenants, "acme"), 0)
+    assert set((await _owned(tenants, "globex")).values()) == {0}
 
 
 @pytest.mark.parametrize("stack", ["postgres-server"], indirect=True)
@@ -264,6 +267,7 @@ async def test_a_vector_store_outage_erases_nothing(
             names = await _vector_names(tenants, "acme")
             vectors = application.state.components.vectors
             counts = [await vectors.count(name) for name in names]
+            expected = await _report(tenants, "acme", sum(counts))
 
             await proxy.cut()
             down = await acme.delete("/tenant", params={"confirm": "acme"})
@@ -288,7 +292,7 @@ async def test_a_vector_store_outage_erases_nothing(
 
             erased = await acme.delete("/tenant", params={"confirm": "acme"})
             assert erased.status_code == 200, erased.text
-            assert erased.json()["deleted"] == {**before, "vectors": sum(counts)}
+            assert erased.json()["deleted"] == expected
             assert await _rows(tenants, "acme") == dict.fromkeys(before, 0)
             for name in names:
                 assert await vectors.collection_info(name) is None

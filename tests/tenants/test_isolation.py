@@ -54,6 +54,7 @@ class Requests:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.schemas = document.get("components", {}).get("schemas", {})
+        self.operations = _operations(document)
 
     def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         while "$ref" in schema:
@@ -154,7 +155,7 @@ async def _seed(tenants: Tenants, tenant: str, operations: list[Operation]) -> s
     templates = {(op.method, re.sub(r"\{[^}]+\}", "{}", op.path)) for op in operations}
     if ("post", "/collections") in templates:
         created = await client.post("/collections", json={"name": SHARED})
-        assert created.status_code == 201, created.text
+        assert created.status_code in (201, 409), created.text  # 409: made by _seed_every
     else:
         components = tenants.app.state.components
         await register_collection(
@@ -168,13 +169,24 @@ async def _seed(tenants: Tenants, tenant: str, operations: list[Operation]) -> s
         put = await client.put(
             f"/collections/{SHARED}/documents/{SHARED}", json={"text": f"{SHARED} {mark} text"}
         )
-        assert put.status_code == 201, put.text
-    (tenants.roots[tenant] / f"{SHARED}.md").write_text(f"# {SHARED}\n\n{SHARED} {mark} notes.\n")
+        assert put.status_code in (200, 201), put.text
     started = await client.post("/index_files", json={})
     assert started.status_code == 202, started.text
     done = await wait_for_job(client, started.json()["status_url"])
     assert done["status"] == "completed", done
     return str(started.json()["task_id"])
+
+
+async def _seed_every(tenants: Tenants, tenant: str, requests: Requests) -> None:
+    """Every write operation, once with its required fields and once with every plain string,
+    all strings ``SHARED``: whatever a route added later stores under an id, the tenant now has
+    it under the id the others use (initech's comparison then tells whether it leaks)."""
+    client = tenants.client(tenant)
+    for op in requests.operations:
+        if op.method in ("post", "put", "patch"):
+            for full in (False, True):
+                response = await client.request(**requests.build(op, SHARED, SHARED, full))
+                assert response.status_code < 500, (op.method, op.path, response.text)
 
 
 async def _acme_view(tenants: Tenants) -> list[Any]:
@@ -195,12 +207,17 @@ async def test_no_endpoint_shows_another_tenants_data(tenants: Tenants) -> None:
     document = (await tenants.client("acme").get("/openapi.json")).json()
     operations = _operations(document)
     assert len(operations) >= 12, [(op.method, op.path) for op in operations]
+    requests = Requests(document)
+    for tenant in ("acme", "globex"):
+        marked = f"# {SHARED}\n\n{SHARED} {MARK[tenant]} notes.\n"
+        (tenants.roots[tenant] / f"{SHARED}.md").write_text(marked)
+        await _seed_every(tenants, tenant, requests)
+    # Then the marked data, written last so that nothing above overwrote it.
     acme_job = await _seed(tenants, "acme", operations)
     await _seed(tenants, "globex", operations)
     acme_before = await _acme_view(tenants)
     assert acme_before[0] == {"note": MARK["acme"]}
     assert any(MARK["acme"] in content for content in acme_before[1])
-    requests = Requests(document)
     random_job = str(uuid.uuid4())
     served: set[tuple[str, str]] = set()
 
