@@ -13,10 +13,17 @@ from typing import Any
 
 import pytest
 
-from memory_api.testing.browser import DESKTOP, KEY, PHONE, BrowserLog, Served
+from memory_api.testing.browser import (
+    DESKTOP,
+    KEY,
+    LOW_CONTRAST_SCRIPT,
+    PHONE,
+    BrowserLog,
+    Served,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
-Console = Callable[[dict[str, int]], tuple[Any, BrowserLog]]
+Console = Callable[..., tuple[Any, BrowserLog]]
 VIEWS = {
     "sessions": "Sessions",
     "memory": "Long-term memory",
@@ -275,4 +282,19 @@ def test_every_view_fits_a_phone_and_works_from_the_keyboard(
            .map((el) => el.outerHTML)"""
     )
     assert unnamed == []
+    assert log.problems == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_is_aa_in_both_themes(console: Console, served: Served, scheme: str) -> None:
+    served.api.post("/state/contrast", json={"state_data": {"a": [1, "x", None]}})
+    page, log = console(DESKTOP, scheme)
+    page.get_by_role("button", name="contrast").click()  # a state tree, its colours
+    page.get_by_role("button", name="Delete session").wait_for()
+    assert page.evaluate(LOW_CONTRAST_SCRIPT) == [], "sessions"
+    for view, heading in VIEWS.items():
+        page.goto(f"{served.url}/ui#/{view}")
+        page.get_by_role("heading", name=heading, level=1).wait_for()
+        page.wait_for_function("() => !document.querySelector('[aria-busy]')")
+        assert page.evaluate(LOW_CONTRAST_SCRIPT) == [], view
     assert log.problems == []

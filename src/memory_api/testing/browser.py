@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -19,6 +19,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 KEY = "console-browser-key-0123456789"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
+
+
+# A function that lists the visible texts below WCAG AA contrast (see the file).
+LOW_CONTRAST_SCRIPT = (Path(__file__).parent / "low_contrast.js").read_text()
 
 
 @dataclass
@@ -72,10 +76,17 @@ class BrowserLog:
 
 
 def open_console(
-    browser: Browser, url: str, key: str, viewport: dict[str, int]
+    browser: Browser,
+    url: str,
+    key: str,
+    viewport: dict[str, int],
+    color_scheme: Literal["light", "dark"] = "light",
 ) -> tuple[Page, BrowserLog]:
     """A new page at ``url`` + ``/``, signed in with ``key`` through the console's dialog."""
-    page = browser.new_page(viewport={"width": viewport["width"], "height": viewport["height"]})
+    page = browser.new_page(
+        viewport={"width": viewport["width"], "height": viewport["height"]},
+        color_scheme=color_scheme,
+    )
     page.set_default_timeout(30_000)
     log = BrowserLog(url)
     log.attach(page)
