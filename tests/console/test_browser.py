@@ -41,8 +41,8 @@ def highlighted(result: dict[str, Any]) -> list[str]:
     return re.findall(pattern, result["content"], flags=re.IGNORECASE)
 
 
-def shoot(page: Any, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+def shoot(page: Any, shots: Path, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
 
 
 def test_a_key_is_asked_once_and_a_wrong_one_is_refused(browser: Any, served: Served) -> None:
@@ -298,3 +298,29 @@ def test_text_contrast_is_aa_in_both_themes(console: Console, served: Served, sc
         page.wait_for_function("() => !document.querySelector('[aria-busy]')")
         assert page.evaluate(LOW_CONTRAST_SCRIPT) == [], view
     assert log.problems == []
+
+
+SUMMARY = "Search indexed documents: hybrid (default), semantic or lexical"
+
+
+@pytest.mark.parametrize(
+    ("page_path", "drawn"),
+    [
+        ("/docs", lambda page: page.locator(".opblock-summary-description", has_text=SUMMARY)),
+        ("/redoc", lambda page: page.get_by_role("heading", name=SUMMARY)),
+    ],
+)
+def test_api_docs_render_offline(
+    browser: Any, served: Served, shots: Path, page_path: str, drawn: Callable[[Any], Any]
+) -> None:
+    """Swagger UI and ReDoc draw the API from the service's own files: any request to another
+    host (a CDN, a font) is a problem in the log. The key goes as a header (they need one)."""
+    context = browser.new_context(viewport=DESKTOP, extra_http_headers={"X-API-Key": KEY})
+    page = context.new_page()
+    log = BrowserLog(served.url)
+    log.attach(page)
+    page.goto(served.url + page_path)
+    drawn(page).first.wait_for()  # the /rag_query operation, drawn from /openapi.json
+    shoot(page, shots, page_path.strip("/") + "-desktop", full_page=False)  # pages long
+    assert log.problems == []
+    context.close()

@@ -66,7 +66,7 @@ class BrowserLog:
         self.problems.append(f"failed: {request.method} {request.url} ({request.failure})")
 
     def _request(self, request: Request) -> None:
-        if not request.url.startswith((self.origin + "/", "data:")):
+        if not request.url.startswith((self.origin + "/", f"blob:{self.origin}/", "data:")):
             self.problems.append(f"left the origin: {request.url}")
 
     def _response(self, response: Response) -> None:
