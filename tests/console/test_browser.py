@@ -62,6 +62,10 @@ def test_a_key_is_asked_once_and_a_wrong_one_is_refused(browser: Any, served: Se
     page.reload()
     page.get_by_role("heading", name="Sessions", level=1).wait_for()
     assert not dialog.is_visible()
+    # Signing out forgets the key: the dialog asks again.
+    page.get_by_role("button", name="Sign out").click()
+    dialog.wait_for()
+    assert page.evaluate("sessionStorage.getItem('memory_api.key')") is None
     page.close()
 
 
