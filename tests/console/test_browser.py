@@ -21,6 +21,7 @@ from memory_api.testing.browser import (
     BrowserLog,
     Served,
 )
+from memory_api.testing.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 Console = Callable[..., tuple[Any, BrowserLog]]
@@ -328,3 +329,22 @@ def test_api_docs_render_offline(
     shoot(page, shots, page_path.strip("/") + "-desktop", full_page=False)  # pages long
     assert log.problems == []
     context.close()
+
+
+def test_without_keys_nothing_is_asked_and_the_docs_are_linked(
+    browser: Any, tmp_path: Path, model_dir: Path
+) -> None:
+    env = ServerProcess.base_env(tmp_path, MEMORY_API_EMBEDDING_MODEL_DIR=str(model_dir))
+    with ServerProcess(env, tmp_path / "server.log") as server:
+        page = browser.new_page(viewport=DESKTOP)
+        log = BrowserLog(server.url)
+        log.attach(page)
+        page.goto(server.url + "/")
+        page.get_by_role("heading", name="Sessions", level=1).wait_for()
+        assert not page.get_by_role("dialog", name="API key").is_visible()
+        assert not page.get_by_role("button", name="Sign out").is_visible()
+        page.get_by_role("link", name="API docs").click()
+        page.locator(".opblock-summary-description", has_text=SUMMARY).first.wait_for()
+        assert page.url == server.url + "/docs"
+        assert log.problems == []
+        page.close()
