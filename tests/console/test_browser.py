@@ -15,13 +15,12 @@ import pytest
 
 from memory_api.testing.browser import (
     DESKTOP,
-    KEY,
     LOW_CONTRAST_SCRIPT,
     PHONE,
     BrowserLog,
     Served,
+    shoot,
 )
-from memory_api.testing.server import ServerProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 Console = Callable[..., tuple[Any, BrowserLog]]
@@ -40,34 +39,6 @@ def highlighted(result: dict[str, Any]) -> list[str]:
         return []
     pattern = r"\b(?:" + "|".join(map(re.escape, terms)) + r")\w*"
     return re.findall(pattern, result["content"], flags=re.IGNORECASE)
-
-
-def shoot(page: Any, shots: Path, name: str, *, full_page: bool = True) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
-
-
-def test_a_key_is_asked_once_and_a_wrong_one_is_refused(browser: Any, served: Served) -> None:
-    page = browser.new_page(viewport=DESKTOP)
-    page.goto(served.url + "/")
-    assert page.url == served.url + "/ui"
-    dialog = page.get_by_role("dialog", name="API key")
-    dialog.get_by_label("Key", exact=True).fill("not-the-key")
-    dialog.get_by_role("button", name="Continue").click()
-    page.get_by_text("That key was refused. Try again.").wait_for()
-    dialog.get_by_label("Key", exact=True).fill(KEY)
-    dialog.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Sessions", level=1).wait_for()
-    # Kept for the tab (sessionStorage), never in a URL: a reload asks nothing.
-    assert page.evaluate("sessionStorage.getItem('memory_api.key')") == KEY
-    assert KEY not in page.url
-    page.reload()
-    page.get_by_role("heading", name="Sessions", level=1).wait_for()
-    assert not dialog.is_visible()
-    # Signing out forgets the key: the dialog asks again.
-    page.get_by_role("button", name="Sign out").click()
-    dialog.wait_for()
-    assert page.evaluate("sessionStorage.getItem('memory_api.key')") is None
-    page.close()
 
 
 def test_sessions_create_read_delete_through_the_ui(
@@ -303,48 +274,3 @@ def test_text_contrast_is_aa_in_both_themes(console: Console, served: Served, sc
         page.wait_for_function("() => !document.querySelector('[aria-busy]')")
         assert page.evaluate(LOW_CONTRAST_SCRIPT) == [], view
     assert log.problems == []
-
-
-SUMMARY = "Search indexed documents: hybrid (default), semantic or lexical"
-
-
-@pytest.mark.parametrize(
-    ("page_path", "drawn"),
-    [
-        ("/docs", lambda page: page.locator(".opblock-summary-description", has_text=SUMMARY)),
-        ("/redoc", lambda page: page.get_by_role("heading", name=SUMMARY)),
-    ],
-)
-def test_api_docs_render_offline(
-    browser: Any, served: Served, shots: Path, page_path: str, drawn: Callable[[Any], Any]
-) -> None:
-    """Swagger UI and ReDoc draw the API from the service's own files: any request to another
-    host (a CDN, a font) is a problem in the log. The key goes as a header (they need one)."""
-    context = browser.new_context(viewport=DESKTOP, extra_http_headers={"X-API-Key": KEY})
-    page = context.new_page()
-    log = BrowserLog(served.url)
-    log.attach(page)
-    page.goto(served.url + page_path)
-    drawn(page).first.wait_for()  # the /rag_query operation, drawn from /openapi.json
-    shoot(page, shots, page_path.strip("/") + "-desktop", full_page=False)  # pages long
-    assert log.problems == []
-    context.close()
-
-
-def test_without_keys_nothing_is_asked_and_the_docs_are_linked(
-    browser: Any, tmp_path: Path, model_dir: Path
-) -> None:
-    env = ServerProcess.base_env(tmp_path, MEMORY_API_EMBEDDING_MODEL_DIR=str(model_dir))
-    with ServerProcess(env, tmp_path / "server.log") as server:
-        page = browser.new_page(viewport=DESKTOP)
-        log = BrowserLog(server.url)
-        log.attach(page)
-        page.goto(server.url + "/")
-        page.get_by_role("heading", name="Sessions", level=1).wait_for()
-        assert not page.get_by_role("dialog", name="API key").is_visible()
-        assert not page.get_by_role("button", name="Sign out").is_visible()
-        page.get_by_role("link", name="API docs").click()
-        page.locator(".opblock-summary-description", has_text=SUMMARY).first.wait_for()
-        assert page.url == server.url + "/docs"
-        assert log.problems == []
-        page.close()

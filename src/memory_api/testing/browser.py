@@ -95,3 +95,8 @@ def open_console(
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Sessions", level=1).wait_for()
     return page, log
+
+
+def shoot(page: Page, folder: Path, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot of ``page`` as ``folder/name.png``."""
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
