@@ -56,14 +56,13 @@ def served(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Iterato
 
 
 @pytest.fixture
-def console(
-    browser: Any, served: Served
-) -> Iterator[Callable[[dict[str, int]], tuple[Any, BrowserLog]]]:
-    """``console(viewport)``: a page signed in to the served console, and its log."""
+def console(browser: Any, served: Served) -> Iterator[Callable[..., tuple[Any, BrowserLog]]]:
+    """``console(viewport, scheme="light")``: a page signed in to the served console (in that
+    colour scheme), and its log."""
     opened: list[Any] = []
 
-    def open_page(viewport: dict[str, int]) -> tuple[Any, BrowserLog]:
-        page, log = open_console(browser, served.url, KEY, viewport)
+    def open_page(viewport: dict[str, int], scheme: str = "light") -> tuple[Any, BrowserLog]:
+        page, log = open_console(browser, served.url, KEY, viewport, scheme)  # type: ignore[arg-type]
         opened.append(page)
         return page, log
 

@@ -13,10 +13,17 @@ from typing import Any
 
 import pytest
 
-from memory_api.testing.browser import DESKTOP, KEY, PHONE, BrowserLog, Served
+from memory_api.testing.browser import (
+    DESKTOP,
+    LOW_CONTRAST_SCRIPT,
+    PHONE,
+    BrowserLog,
+    Served,
+    shoot,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
-Console = Callable[[dict[str, int]], tuple[Any, BrowserLog]]
+Console = Callable[..., tuple[Any, BrowserLog]]
 VIEWS = {
     "sessions": "Sessions",
     "memory": "Long-term memory",
@@ -32,30 +39,6 @@ def highlighted(result: dict[str, Any]) -> list[str]:
         return []
     pattern = r"\b(?:" + "|".join(map(re.escape, terms)) + r")\w*"
     return re.findall(pattern, result["content"], flags=re.IGNORECASE)
-
-
-def shoot(page: Any, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-
-
-def test_a_key_is_asked_once_and_a_wrong_one_is_refused(browser: Any, served: Served) -> None:
-    page = browser.new_page(viewport=DESKTOP)
-    page.goto(served.url + "/")
-    assert page.url == served.url + "/ui"
-    dialog = page.get_by_role("dialog", name="API key")
-    dialog.get_by_label("Key", exact=True).fill("not-the-key")
-    dialog.get_by_role("button", name="Continue").click()
-    page.get_by_text("That key was refused. Try again.").wait_for()
-    dialog.get_by_label("Key", exact=True).fill(KEY)
-    dialog.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Sessions", level=1).wait_for()
-    # Kept for the tab (sessionStorage), never in a URL: a reload asks nothing.
-    assert page.evaluate("sessionStorage.getItem('memory_api.key')") == KEY
-    assert KEY not in page.url
-    page.reload()
-    page.get_by_role("heading", name="Sessions", level=1).wait_for()
-    assert not dialog.is_visible()
-    page.close()
 
 
 def test_sessions_create_read_delete_through_the_ui(
@@ -275,4 +258,19 @@ def test_every_view_fits_a_phone_and_works_from_the_keyboard(
            .map((el) => el.outerHTML)"""
     )
     assert unnamed == []
+    assert log.problems == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_is_aa_in_both_themes(console: Console, served: Served, scheme: str) -> None:
+    served.api.post("/state/contrast", json={"state_data": {"a": [1, "x", None]}})
+    page, log = console(DESKTOP, scheme)
+    page.get_by_role("button", name="contrast").click()  # a state tree, its colours
+    page.get_by_role("button", name="Delete session").wait_for()
+    assert page.evaluate(LOW_CONTRAST_SCRIPT) == [], "sessions"
+    for view, heading in VIEWS.items():
+        page.goto(f"{served.url}/ui#/{view}")
+        page.get_by_role("heading", name=heading, level=1).wait_for()
+        page.wait_for_function("() => !document.querySelector('[aria-busy]')")
+        assert page.evaluate(LOW_CONTRAST_SCRIPT) == [], view
     assert log.problems == []

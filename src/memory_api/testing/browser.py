@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 
@@ -19,6 +19,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 KEY = "console-browser-key-0123456789"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
+
+
+# A function that lists the visible texts below WCAG AA contrast (see the file).
+LOW_CONTRAST_SCRIPT = (Path(__file__).parent / "low_contrast.js").read_text()
 
 
 @dataclass
@@ -62,7 +66,7 @@ class BrowserLog:
         self.problems.append(f"failed: {request.method} {request.url} ({request.failure})")
 
     def _request(self, request: Request) -> None:
-        if not request.url.startswith((self.origin + "/", "data:")):
+        if not request.url.startswith((self.origin + "/", f"blob:{self.origin}/", "data:")):
             self.problems.append(f"left the origin: {request.url}")
 
     def _response(self, response: Response) -> None:
@@ -72,10 +76,17 @@ class BrowserLog:
 
 
 def open_console(
-    browser: Browser, url: str, key: str, viewport: dict[str, int]
+    browser: Browser,
+    url: str,
+    key: str,
+    viewport: dict[str, int],
+    color_scheme: Literal["light", "dark"] = "light",
 ) -> tuple[Page, BrowserLog]:
     """A new page at ``url`` + ``/``, signed in with ``key`` through the console's dialog."""
-    page = browser.new_page(viewport={"width": viewport["width"], "height": viewport["height"]})
+    page = browser.new_page(
+        viewport={"width": viewport["width"], "height": viewport["height"]},
+        color_scheme=color_scheme,
+    )
     page.set_default_timeout(30_000)
     log = BrowserLog(url)
     log.attach(page)
@@ -84,3 +95,8 @@ def open_console(
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="Sessions", level=1).wait_for()
     return page, log
+
+
+def shoot(page: Page, folder: Path, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot of ``page`` as ``folder/name.png``."""
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
