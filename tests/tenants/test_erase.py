@@ -17,7 +17,7 @@ from memory_api.collections.models import Collection
 from memory_api.db.columns import utcnow
 from memory_api.db.models import Base
 from memory_api.documents.models import Chunk, Document
-from memory_api.indexing.models import IndexJob
+from memory_api.jobs.models import Job as IndexJob
 from memory_api.settings import Settings
 from memory_api.state.models import SessionState
 from memory_api.tenants.repository import ERASURES
