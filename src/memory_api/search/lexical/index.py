@@ -3,6 +3,7 @@ transaction, BM25 scored in SQL over the query terms' postings and the filter.""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 
@@ -14,6 +15,9 @@ from memory_api.search.lexical.repository import LexicalRepository
 from memory_api.search.lexical.scoring import BM25
 from memory_api.search.lexical.tokenizer import query_terms, term_counts
 from memory_api.search.protocols import LexicalMatch
+
+COMMON = 0.1  # a term in more than about this share of the chunks is "common" to the pruning
+RARE_IDF = math.log(1 + (1 - COMMON) / COMMON)
 
 
 class LexicalIndex:
@@ -80,10 +84,37 @@ class LexicalIndex:
         weights = {
             term: self.bm25.idf(chunks, frequencies[term]) for term in wanted if term in frequencies
         }
-        ranked = await repository.score(
-            collection_id, weights, self.bm25.saturation(chunks, total_length), limit, where
-        )
+        saturation = self.bm25.saturation(chunks, total_length)
+        ranked = await self._pruned(repository, collection_id, weights, saturation, limit, where)
+        if ranked is None:
+            ranked = await repository.score(collection_id, weights, saturation, limit, where)
         return [
             LexicalMatch(key, score, tuple(term for term in weights if term in held))
             for key, score, held in ranked
         ]
+
+    async def _pruned(
+        self,
+        repository: LexicalRepository,
+        collection_id: int,
+        weights: dict[str, float],
+        saturation: tuple[float, float, float],
+        limit: int,
+        where: ColumnElement[bool] | None,
+    ) -> list[tuple[int, float, set[str]]] | None:
+        """The exact top ``limit`` without reading every posting of the common terms (a
+        speaker's name is in most chunks of a chat log), when that can be proved: score only
+        the chunks that hold a rare term; a chunk with common terms alone scores below
+        ``sum(idf * (k1 + 1))`` over them, so if the ``limit``-th candidate scores at least
+        that, no other chunk can enter. None when it cannot be proved (then score them all)."""
+        rare = [term for term, idf in weights.items() if idf > RARE_IDF]
+        common = [term for term in weights if term not in rare]
+        if not rare or not common:
+            return None
+        ranked = await repository.score(
+            collection_id, weights, saturation, limit, where, among=rare
+        )
+        bound = sum(weights[term] for term in common) * (self.bm25.k1 + 1)
+        if len(ranked) == limit and ranked[-1][1] > bound:
+            return ranked
+        return None

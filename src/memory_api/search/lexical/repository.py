@@ -165,10 +165,12 @@ class LexicalRepository:
         saturation: tuple[float, float, float],
         limit: int,
         where: ColumnElement[bool] | None,
+        among: Sequence[str] = (),
     ) -> list[tuple[int, float, set[str]]]:
         """The ``limit`` best chunks by ``sum(w(t) * tf * s0 / (tf + s1 + s2 * length))`` over
         the terms of ``weights`` (BM25 with its constants folded in), ties by key; with the
-        terms each holds (terms never contain a space)."""
+        terms each holds (terms never contain a space). With ``among``: only chunks that hold
+        one of those terms (still scored over all of ``weights``)."""
         s0, s1, s2 = (bindparam(f"s{i}", value, type_=Float) for i, value in enumerate(saturation))
         weight = case(
             {
@@ -184,6 +186,11 @@ class LexicalRepository:
         query = select(postings.c.chunk_id, score, held).where(
             postings.c.collection_id == collection_id, postings.c.term.in_(list(weights))
         )
+        if among:
+            holders = select(postings.c.chunk_id).where(
+                postings.c.collection_id == collection_id, postings.c.term.in_(list(among))
+            )
+            query = query.where(postings.c.chunk_id.in_(holders))
         if where is not None:
             query = (
                 query.join(chunks_table, chunks_table.c.id == postings.c.chunk_id)
