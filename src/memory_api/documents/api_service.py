@@ -9,10 +9,7 @@ A document whose text and metadata are those stored is "unchanged": nothing is w
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,9 +22,6 @@ from memory_api.collections.repository import CollectionRecord, CollectionReposi
 from memory_api.collections.service import CollectionService, chunking_of
 from memory_api.components import Components, ComponentsDep
 from memory_api.documents.api_schemas import (
-    DOC_ID_PATTERN,
-    DOC_ID_RULE,
-    RESERVED_KEYS,
     BatchItemResult,
     BatchResponse,
     DocumentDetail,
@@ -39,11 +33,16 @@ from memory_api.documents.api_schemas import (
 from memory_api.documents.catalog import DocumentCatalog, DocumentRow
 from memory_api.documents.identity import API, text_hash
 from memory_api.documents.repository import DocumentRepository, NewChunk, NewDocument
+from memory_api.documents.rules import (
+    check_doc_id,
+    check_metadata,
+    check_writable_doc_id,
+    decode_cursor,
+    encode_cursor,
+)
 from memory_api.errors import InvalidInput, NotFound
 from memory_api.ingestion.splitter import Splitter
 from memory_api.ingestion.writer import DocumentWriter
-
-_DOC_ID = re.compile(DOC_ID_PATTERN)
 
 
 class DocumentNotFound(NotFound):
@@ -61,25 +60,13 @@ class Incoming:
     extension: str = ""
 
 
-def check_doc_id(doc_id: str) -> None:
-    if not _DOC_ID.match(doc_id) or doc_id == "batch":
-        raise InvalidInput(f"doc_id {doc_id[:80]!r} is not valid: {DOC_ID_RULE}")
-
-
-def check_document(document: Incoming, *, client_metadata: bool = True) -> None:
+def check_document(document: Incoming) -> None:
     """422 for what a client may not write: a bad doc_id, a folder's doc_id, an empty text,
     reserved metadata keys."""
-    check_doc_id(document.doc_id)
-    if document.doc_id.startswith("file:"):
-        raise InvalidInput("doc_ids starting with 'file:' are those of files indexed from folders")
+    check_writable_doc_id(document.doc_id)
     if not document.text:
         raise InvalidInput(f"document {document.doc_id!r}: text is empty")
-    reserved = sorted(RESERVED_KEYS & document.metadata.keys()) if client_metadata else []
-    if reserved:
-        raise InvalidInput(
-            f"document {document.doc_id!r}: metadata keys {', '.join(reserved)} are reserved "
-            "(set by the service)"
-        )
+    check_metadata(document.metadata, f"document {document.doc_id!r}: ")
 
 
 def content_hash(text: str) -> str:
@@ -108,21 +95,6 @@ def _new_document(splitter: Splitter, document: Incoming) -> NewDocument:
         chunks=chunks,
         text=document.text,
     )
-
-
-def encode_cursor(doc_id: str) -> str:
-    return base64.urlsafe_b64encode(doc_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        doc_id = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        doc_id = None
-    if doc_id is None or encode_cursor(doc_id) != cursor:
-        raise InvalidInput("cursor is not one this service returned")
-    return doc_id
 
 
 def summary(row: DocumentRow) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from memory_api.documents.api_schemas import RESERVED_KEYS, DocumentWritten
-from memory_api.documents.api_service import DocumentsService, Incoming, check_doc_id
+from memory_api.documents.api_schemas import DocumentWritten
+from memory_api.documents.api_service import DocumentsService, Incoming
 from memory_api.documents.identity import UPLOAD
+from memory_api.documents.rules import check_metadata, check_writable_doc_id
 from memory_api.errors import InvalidInput
 from memory_api.ingestion.extract import extract
 
@@ -40,14 +41,10 @@ async def upload(
 ) -> list[DocumentWritten]:
     """Index every file in one embedding batch and one transaction, or none: a file of an
     unsupported type (415) or an unreadable one (422) refuses the whole request."""
-    reserved = sorted(RESERVED_KEYS & metadata.keys())
-    if reserved:
-        raise InvalidInput(f"metadata keys {', '.join(reserved)} are reserved (set by the service)")
+    check_metadata(metadata)
     doc_ids = [doc_id_of(file.filename, prefix) for file in files]
     for doc_id in doc_ids:
-        check_doc_id(doc_id)
-        if doc_id.startswith("file:"):
-            raise InvalidInput("doc_ids starting with 'file:' are those of files from folders")
+        check_writable_doc_id(doc_id)
     repeated = sorted({doc_id for doc_id in doc_ids if doc_ids.count(doc_id) > 1})
     if repeated:
         raise InvalidInput(f"two files would be document {repeated[0]!r}: rename one")
