@@ -187,3 +187,9 @@ class CopyThread(StrictRequest):
 class PruneThreads(StrictRequest):
     thread_ids: ThreadIds
     strategy: Literal["keep_latest", "delete"] = "keep_latest"
+
+
+class Done(BaseModel):
+    """The answer of a write that returns nothing else: it is committed."""
+
+    status: Literal["ok"] = "ok"
