@@ -12,6 +12,7 @@ import pytest
 
 ALICE = {"X-API-Key": "alice-key"}
 BOB = {"X-API-Key": "bob-key"}
+OK = {"status": "ok"}
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ async def test_put_and_search_round_trip_the_bytes(client: httpx.AsyncClient) ->
         "task_id": "task-1",
         "writes": [{"idx": 0, "channel": "messages", "type": "msgpack", "value": b64(b"v")}],
     }
-    assert (await client.post("/checkpoints/writes", json=write, headers=ALICE)).status_code == 204
+    assert (await client.post("/checkpoints/writes", json=write, headers=ALICE)).json() == OK
 
     assert await search(client, ALICE, thread_id=thread) == [
         {
@@ -101,7 +102,7 @@ async def test_writes_are_idempotent_and_special_channels_replace(
             "writes": [{"idx": idx, "channel": f"c{idx}", "type": "msgpack", "value": b64(value)}],
         }
         response = await client.post("/checkpoints/writes", json=body, headers=ALICE)
-        assert response.status_code == 204
+        assert response.json() == OK
 
     await write(0, b"first")
     await write(0, b"second")  # a retried task: the first write stays
@@ -149,7 +150,7 @@ async def test_tenants_never_see_each_others_threads(client: httpx.AsyncClient) 
         ("/checkpoints/threads/prune", {"thread_ids": [thread], "strategy": "delete"}),
         ("/checkpoints/threads/copy", {"source_thread_id": thread, "target_thread_id": "mine"}),
     ):
-        assert (await client.post(path, json=body, headers=BOB)).status_code == 204
+        assert (await client.post(path, json=body, headers=BOB)).json() == OK
     assert await search(client, BOB) == []
     assert [c["checkpoint_id"] for c in await search(client, ALICE, thread_id=thread)] == ["0001"]
     response = await client.post("/checkpoints/search", json={})
@@ -227,7 +228,31 @@ async def test_the_longest_keys_fit_on_either_database(client: httpx.AsyncClient
         "task_id": wide * 64,
         "writes": [{"idx": 0, "channel": wide * 1024, "type": "msgpack", "value": b64(b"v")}],
     }
-    assert (await client.post("/checkpoints/writes", json=write, headers=ALICE)).status_code == 204
+    assert (await client.post("/checkpoints/writes", json=write, headers=ALICE)).json() == OK
     [found] = await search(client, ALICE, thread_id=thread, checkpoint_ns=namespace)
     assert found["checkpoint_id"] == wide * 64
     assert [w["task_id"] for w in found["pending_writes"]] == [wide * 64]
+
+
+async def test_a_batch_naming_one_idx_twice_is_written_as_one_by_one(
+    client: httpx.AsyncClient,
+) -> None:
+    thread = f"t-{uuid.uuid4().hex}"
+    await client.post("/checkpoints", json=checkpoint(thread, "0001"), headers=ALICE)
+    for task, idx in (("regular", 0), ("special", -1)):
+        body = {
+            "thread_id": thread,
+            "checkpoint_id": "0001",
+            "task_id": task,
+            "writes": [
+                {"idx": idx, "channel": "c", "type": "msgpack", "value": b64(value)}
+                for value in (b"first", b"second")
+            ],
+        }
+        response = await client.post("/checkpoints/writes", json=body, headers=ALICE)
+        assert response.json() == OK
+    [found] = await search(client, ALICE, thread_id=thread)
+    assert [(w["task_id"], w["value"]) for w in found["pending_writes"]] == [
+        ("regular", b64(b"first")),  # kept as first written
+        ("special", b64(b"second")),  # the newest wins
+    ]

@@ -15,6 +15,7 @@ from memory_api.checkpoints.schemas import (
     CopyThread,
     DeleteRuns,
     DeleteThreads,
+    Done,
     PruneThreads,
     WritesIn,
 )
@@ -24,7 +25,7 @@ from memory_api.http.schemas import error_responses
 
 router = APIRouter(prefix="/checkpoints", tags=["langgraph checkpoints"], route_class=JSONRoute)
 ERRORS = error_responses(413, 422, 503)
-NO_CONTENT = status.HTTP_204_NO_CONTENT
+DONE = b'{"status":"ok"}'
 
 
 @router.post(
@@ -43,13 +44,13 @@ async def put_checkpoint(body: CheckpointIn, service: CheckpointServiceDep) -> C
 
 @router.post(
     "/writes",
-    status_code=NO_CONTENT,
+    response_model=Done,
     summary="Store a task's pending writes against a checkpoint (idempotent)",
     responses=ERRORS,
 )
 async def put_writes(body: WritesIn, service: CheckpointServiceDep) -> Response:
     await service.put_writes(body)
-    return Response(status_code=NO_CONTENT)
+    return Response(DONE, media_type="application/json")
 
 
 @router.post(
@@ -64,43 +65,43 @@ async def search_checkpoints(body: CheckpointSearch, service: CheckpointServiceD
 
 @router.post(
     "/threads/delete",
-    status_code=NO_CONTENT,
+    response_model=Done,
     summary="Delete threads: every checkpoint and write, in every namespace",
     responses=ERRORS,
 )
 async def delete_threads(body: DeleteThreads, service: CheckpointServiceDep) -> Response:
     await service.delete_threads(body.thread_ids)
-    return Response(status_code=NO_CONTENT)
+    return Response(DONE, media_type="application/json")
 
 
 @router.post(
     "/threads/copy",
-    status_code=NO_CONTENT,
+    response_model=Done,
     summary="Copy a thread's checkpoints and writes to another thread id",
     responses=ERRORS,
 )
 async def copy_thread(body: CopyThread, service: CheckpointServiceDep) -> Response:
     await service.copy_thread(body.source_thread_id, body.target_thread_id)
-    return Response(status_code=NO_CONTENT)
+    return Response(DONE, media_type="application/json")
 
 
 @router.post(
     "/threads/prune",
-    status_code=NO_CONTENT,
+    response_model=Done,
     summary="Prune threads: keep only the latest checkpoint per namespace, or delete all",
     responses=ERRORS,
 )
 async def prune_threads(body: PruneThreads, service: CheckpointServiceDep) -> Response:
     await service.prune(body.thread_ids, body.strategy)
-    return Response(status_code=NO_CONTENT)
+    return Response(DONE, media_type="application/json")
 
 
 @router.post(
     "/runs/delete",
-    status_code=NO_CONTENT,
+    response_model=Done,
     summary="Delete the checkpoints (and their writes) written by these runs",
     responses=ERRORS,
 )
 async def delete_runs(body: DeleteRuns, service: CheckpointServiceDep) -> Response:
     await service.delete_runs(body.run_ids)
-    return Response(status_code=NO_CONTENT)
+    return Response(DONE, media_type="application/json")

@@ -47,6 +47,13 @@ TASK_ID_MAX = 64
 RUN_ID_MAX = 256
 
 
+def _integral(value: Any) -> Any:
+    """As ``search.schemas.JSONInteger``: JSON Schema counts 18.0 as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _without_nul(value: Any) -> Any:
     if isinstance(value, str):
         return value.replace("\x00", "")
@@ -120,8 +127,10 @@ class CheckpointKey(BaseModel):
 
 
 class WriteIn(StrictRequest):
-    idx: int = Field(
-        ge=-(2**31), lt=2**31, description="LangGraph's index (negative: a special channel)"
+    # The bounds before the validator: after it, pydantic writes them into the OpenAPI
+    # document as "ge"/"le" instead of "minimum"/"maximum".
+    idx: Annotated[int, Field(ge=-(2**31), lt=2**31), BeforeValidator(_integral)] = Field(
+        description="LangGraph's index (negative: a special channel)"
     )
     channel: Channel
     type: TypeTag
@@ -168,7 +177,7 @@ class CheckpointSearch(StrictRequest):
     filter: JSONObject | None = Field(
         None, description="metadata keys and the values they must equal"
     )
-    limit: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    limit: Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_integral)] | None = None
 
 
 class DeleteThreads(StrictRequest):
@@ -187,3 +196,9 @@ class CopyThread(StrictRequest):
 class PruneThreads(StrictRequest):
     thread_ids: ThreadIds
     strategy: Literal["keep_latest", "delete"] = "keep_latest"
+
+
+class Done(BaseModel):
+    """The answer of a write that returns nothing else: it is committed."""
+
+    status: Literal["ok"] = "ok"

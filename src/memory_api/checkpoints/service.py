@@ -84,6 +84,14 @@ class CheckpointService:
         # LangGraph's rule: a batch made only of special channels (negative idx: errors,
         # interrupts, resumes, scheduled) replaces; any other batch never overwrites.
         replace = all(write.idx < 0 for write in writes)
+        # One row per idx, as if written one by one (one statement may not touch a row twice).
+        unique: dict[int, NewWrite] = {}
+        for write in writes:
+            if replace:
+                unique[write.idx] = write
+            else:
+                unique.setdefault(write.idx, write)
+        writes = list(unique.values())
         key = (body.thread_id, body.checkpoint_ns, body.checkpoint_id)
         async with self._statement() as repository:
             await repository.put_writes(key, body.task_id, body.task_path, writes, replace=replace)
