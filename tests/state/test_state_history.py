@@ -114,3 +114,9 @@ async def test_history_rejects_bad_paging(
     response = await client.get("/state/q/history", params=params)
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+async def test_history_takes_get_only(client: httpx.AsyncClient) -> None:
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        response = await client.request(method, "/state/s/history")
+        assert (response.status_code, response.headers["allow"]) == (405, "GET"), method

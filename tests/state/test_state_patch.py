@@ -60,6 +60,13 @@ async def test_patch_that_does_not_apply_names_the_operation_and_changes_nothing
     failed_test = await _patch(client, "x", [{"op": "test", "path": "/n", "value": 5}], JSON_PATCH)
     assert failed_test.status_code == 409
     assert "operation 0 (test /n)" in failed_test.json()["detail"]
+    through_a_number = [{"op": "add", "path": "/n/deeper", "value": 1}]
+    assert (await _patch(client, "x", through_a_number, JSON_PATCH)).status_code == 409
+    not_an_object = await _patch(
+        client, "x", [{"op": "replace", "path": "", "value": 3}], JSON_PATCH
+    )
+    assert not_an_object.status_code == 409
+    assert "must be a JSON object" in not_an_object.json()["detail"]
     body = (await client.get("/state/x")).json()
     assert (body["version"], body["state_data"]) == (1, {"messages": [], "n": 1})
 
@@ -71,8 +78,14 @@ async def test_malformed_patches_are_422(client: httpx.AsyncClient) -> None:
         ([{"op": "add", "path": "n", "value": 1}], JSON_PATCH, "operation 0 (add n)"),
         ({"op": "add"}, JSON_PATCH, "JSON array"),
         ([1], JSON_PATCH, "operation 0"),
+        ([{"op": "add", "path": 5, "value": 1}], JSON_PATCH, "operation 0 (add 5): Invalid 'path'"),
+        ([{"op": "move", "from": 5, "path": "/a"}], JSON_PATCH, "a pointer is a string"),
+        ([{"op": "move", "from": "x", "path": "/a"}], JSON_PATCH, "operation 0 (move /a)"),
+        ([{"op": "move", "path": "/a"}], JSON_PATCH, "no 'from' member"),
+        ([{"op": "add", "path": "/a"}], JSON_PATCH, "no 'value' member"),
+        ([{"op": {}, "path": "/a"}], JSON_PATCH, "operation 0"),
         ([1, 2], MERGE, "JSON object"),  # a merge patch that is not an object replaces all
-        ([{"op": "replace", "path": "", "value": 3}], JSON_PATCH, "JSON object"),
+        ("text", MERGE, "JSON object"),
     ]
     for patch, headers, detail in cases:
         response = await _patch(client, "y", patch, headers)

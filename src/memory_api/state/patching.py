@@ -29,7 +29,7 @@ class Patch:
         """The patched document (``document`` itself may be changed on the way)."""
         result = self.apply_to(document)
         if not isinstance(result, dict):
-            raise InvalidInput("The patched state must be a JSON object")
+            raise PatchConflict("The patch does not apply: the patched state must be a JSON object")
         return result
 
 
@@ -47,6 +47,16 @@ def merge(target: Any, patch: Any) -> Any:
     return target
 
 
+#: members each operation needs besides op and path (RFC 6902 section 4)
+_MEMBERS: dict[str, tuple[str, ...]] = {
+    "add": ("value",),
+    "replace": ("value",),
+    "test": ("value",),
+    "move": ("from",),
+    "copy": ("from",),
+}
+
+
 def _describe(index: int, operation: Any) -> str:
     if isinstance(operation, dict):
         return f"operation {index} ({operation.get('op')!s} {operation.get('path')!s})"
@@ -60,20 +70,29 @@ def _json_patch(operations: Any) -> Patch:
     for index, operation in enumerate(operations):
         if not isinstance(operation, dict):
             raise InvalidInput(f"{_describe(index, operation)}: an operation is a JSON object")
+        op = operation.get("op")
+        needed = _MEMBERS.get(op, ()) if isinstance(op, str) else ()
+        missing = [member for member in needed if member not in operation]
+        if missing:  # jsonpatch would say so only when applying (after the preconditions)
+            raise InvalidInput(f"{_describe(index, operation)}: no {missing[0]!r} member")
         try:
+            if "from" in operation:  # likewise checked only when applying
+                jsonpointer.JsonPointer(operation["from"])
             steps.append((_describe(index, operation), jsonpatch.JsonPatch([operation])))
         except (jsonpatch.InvalidJsonPatch, jsonpointer.JsonPointerException) as error:
             raise InvalidInput(f"{_describe(index, operation)}: {error}") from None
+        except TypeError:  # a path or from that is not a string
+            raise InvalidInput(f"{_describe(index, operation)}: a pointer is a string") from None
 
     def apply(document: dict[str, Any]) -> Any:
         result: Any = document
         for name, step in steps:
             try:
                 result = step.apply(result, in_place=True)
-            except (jsonpatch.JsonPatchConflict, jsonpatch.JsonPatchTestFailed) as error:
-                raise PatchConflict(f"{name} does not apply: {error}") from None
             except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as error:
-                raise InvalidInput(f"{name}: {error}") from None
+                # well-formed (checked above), but not for this document: a path through a
+                # number, a missing member, a failed test
+                raise PatchConflict(f"{name} does not apply: {error}") from None
         return result
 
     return Patch(apply)
@@ -87,4 +106,6 @@ def parse_patch(content_type: str | None, document: Any) -> Patch:
         raise UnsupportedPatchType()
     if media_type == JSON_PATCH:
         return _json_patch(document)
+    if not isinstance(document, dict):
+        raise InvalidInput("A merge patch of a state is a JSON object (the state is one)")
     return Patch(lambda target: merge(target, document))

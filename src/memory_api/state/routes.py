@@ -25,10 +25,12 @@ from memory_api.state.schemas import (
     MERGE_PATCH,
     SESSION_ID_PATTERN,
     SESSION_ID_RULE,
+    SessionsPage,
     StateResponse,
     StateRetrieveResponse,
     StateStoreRequest,
     StateStoreResponse,
+    StateSummary,
     StateVersionInfo,
 )
 from memory_api.state.service import NO_VERSION_LIMIT, StateServiceDep
@@ -55,6 +57,31 @@ IfNoneMatch = Annotated[
         "when the session is still at this ETag.",
     ),
 ]
+_POINTER = {"type": "string", "pattern": "^(/([^~/]|~[01])*)*$"}
+#: RFC 6902 section 4, for the OpenAPI document
+JSON_PATCH_OPERATION = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["op", "path", "value"],
+            "properties": {
+                "op": {"enum": ["add", "replace", "test"]},
+                "path": _POINTER,
+                "value": {},
+            },
+        },
+        {
+            "type": "object",
+            "required": ["op", "path"],
+            "properties": {"op": {"enum": ["remove"]}, "path": _POINTER},
+        },
+        {
+            "type": "object",
+            "required": ["op", "from", "path"],
+            "properties": {"op": {"enum": ["move", "copy"]}, "from": _POINTER, "path": _POINTER},
+        },
+    ]
+}
 MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside SQL integers
 NOT_FOUND = error_responses(404, 422, 503, d404="Session not found")
 WRITE_ERRORS = error_responses(412, 413, 422, 503)
@@ -121,7 +148,7 @@ async def retrieve_state(
             "required": True,
             "content": {
                 MERGE_PATCH: {"schema": {"type": "object"}},
-                JSON_PATCH: {"schema": {"type": "array", "items": {"type": "object"}}},
+                JSON_PATCH: {"schema": {"type": "array", "items": JSON_PATCH_OPERATION}},
             },
         }
     },
@@ -129,7 +156,7 @@ async def retrieve_state(
 @accepts(MERGE_PATCH, JSON_PATCH)
 async def patch_state(
     session_id: SessionId,
-    patch: Annotated[Any, Body()],
+    patch: Annotated[Any, Body(media_type=MERGE_PATCH)],
     service: StateServiceDep,
     content_type: Annotated[str, Header(alias="Content-Type", include_in_schema=False)],
     ttl_seconds: Annotated[
@@ -186,7 +213,7 @@ async def state_history(
 
 @router.get(
     "/sessions",
-    response_model=list[StateRetrieveResponse],
+    response_model=list[StateRetrieveResponse] | list[StateSummary] | SessionsPage,
     summary="List sessions, most recently updated first",
     description="A full page carries the next page's cursor in the X-Next-Cursor header "
     "(and in the body with envelope=true: {sessions: [StateResponse], next_cursor}).",
@@ -225,6 +252,23 @@ async def list_sessions(
         body = render_states(states, include_state=include_state)
     return Response(body, media_type=JSON, headers=headers)
 
+
+async def history_method_not_allowed() -> Response:
+    return Response(
+        b'{"detail":"Method Not Allowed"}',
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        media_type=JSON,
+        headers={"Allow": "GET"},
+    )
+
+
+# Before the "slashed" routes below, which would take ".../history" for an id with a "/".
+router.add_api_route(
+    "/state/{session_id}/history",
+    history_method_not_allowed,
+    methods=["POST", "PUT", "PATCH", "DELETE"],
+    include_in_schema=False,
+)
 
 # After the routes above: an id holding "/" (sent as %2F, or a trailing slash) matches none of
 # them, and gets the id rule's 422 here instead of a 404 (or a redirect to another session).

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from memory_api.http.schemas import StrictRequest
 
@@ -15,10 +15,17 @@ MERGE_PATCH = "application/merge-patch+json"  # RFC 7396
 JSON_PATCH = "application/json-patch+json"  # RFC 6902
 MAX_TTL_SECONDS = 10 * 365 * 86_400  # ten years: beyond it, "forever" (omit the TTL) is meant
 
+
+def _whole_float_to_int(value: Any) -> Any:
+    # JSON Schema counts 60.0 as an integer (search.schemas.JSONInteger does the same; there the
+    # validator comes before the bounds, which then show in OpenAPI as "ge" instead of "minimum")
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+#: bounds first, then the validator: so the OpenAPI document shows minimum and maximum
+TTL = Annotated[int, Field(ge=1, le=MAX_TTL_SECONDS), BeforeValidator(_whole_float_to_int)]
 TTLSeconds = Field(
     None,
-    ge=1,
-    le=MAX_TTL_SECONDS,
     description="Seconds until the session expires (then it reads as absent and is swept). "
     "Omitted: the server's default (MEMORY_API_STATE_DEFAULT_TTL_SECONDS; unset = forever).",
 )
@@ -28,7 +35,7 @@ class StateStoreRequest(StrictRequest):
     state_data: dict[str, Any] = Field(
         description="The session's state: any JSON object (for example a LangGraph graph state)."
     )
-    ttl_seconds: int | None = TTLSeconds
+    ttl_seconds: TTL | None = TTLSeconds
 
 
 class StateStoreResponse(BaseModel):
@@ -62,6 +69,14 @@ class StateVersionInfo(BaseModel):
     version: int
     updated_at: datetime = Field(description="When this version was written (UTC).")
     size_bytes: int = Field(description="Size of the version's state_data as JSON (bytes).")
+
+
+class StateSummary(BaseModel):
+    """An item of ``GET /sessions?include_state=false``."""
+
+    session_id: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class StateListItem(BaseModel):

@@ -1,8 +1,8 @@
 """Session state use cases. They return domain objects (``StoredState``); routes render them.
 
 Versions make writes conditional (``Preconditions``): the check is part of the write statement
-itself, so of N writers holding one version exactly one succeeds. A PATCH reads, patches and
-writes inside one transaction that holds the session's row lock (SQLite: the write lock).
+itself, so of N writers holding one version exactly one succeeds. A PATCH writes conditioned on
+the version it read, and under the session's row lock when that raced (see ``patch``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import orjson
 from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
-from memory_api.components import DatabaseDep, SettingsDep
+from memory_api.components import ComponentsDep
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.state.errors import PreconditionFailed, SessionNotFound, VersionNotFound
@@ -133,26 +133,48 @@ class StateService:
         ttl_seconds: int | None = None,
         preconditions: Preconditions = Preconditions(),  # noqa: B008 (immutable)
     ) -> StoredState:
-        """Apply ``patch`` to the current state atomically: concurrent patches queue on the
-        row lock and each sees the one before it. The expiry is kept unless ``ttl_seconds``."""
+        """Apply ``patch`` to the current state atomically. First optimistically (read, patch,
+        write conditioned on the version read: two statements); if another writer came in
+        between, again under the row lock, where each patch sees the one before it. No patch
+        is lost and none retries more than once. The expiry is kept unless ``ttl_seconds``."""
         now = utcnow()
-        key = self._key(session_id)
-        async with self._repository(transaction=True) as repository:
-            current = await repository.lock(key, now)
-            if current is None:
-                raise SessionNotFound()
-            if not preconditions.hold_for(current.version):
-                raise PreconditionFailed()
-            document = patch.apply(orjson.loads(current.state_json))
-            expires_at = (
-                current.expires_at if ttl_seconds is None else self._expiry(now, ttl_seconds)
+        async with self._repository() as repository:
+            written = await self._patch_once(
+                repository, session_id, patch, ttl_seconds, preconditions, now, lock=False
             )
-            written = await repository.write(
-                WriteMode.REPLACE, key, document, now, expires_at, current.version
+        if written is not None:
+            return written
+        async with self._repository(transaction=True) as repository:
+            written = await self._patch_once(
+                repository, session_id, patch, ttl_seconds, preconditions, utcnow(), lock=True
             )
         if written is None:  # cannot happen under the lock; kept as a guard, not a 500
             raise PreconditionFailed()
         return written
+
+    async def _patch_once(
+        self,
+        repository: StateRepository,
+        session_id: str,
+        patch: Patch,
+        ttl_seconds: int | None,
+        preconditions: Preconditions,
+        now: datetime,
+        *,
+        lock: bool,
+    ) -> StoredState | None:
+        """None when the session moved past the version read (only without ``lock``)."""
+        key = self._key(session_id)
+        current = await (repository.lock(key, now) if lock else repository.get(key, now))
+        if current is None:
+            raise SessionNotFound()
+        if not preconditions.hold_for(current.version):
+            raise PreconditionFailed()
+        document = patch.apply(orjson.loads(current.state_json))
+        expires_at = current.expires_at if ttl_seconds is None else self._expiry(now, ttl_seconds)
+        return await repository.write(
+            WriteMode.REPLACE, key, document, now, expires_at, current.version
+        )
 
     async def retrieve(self, session_id: str, version: int | None = None) -> StoredState:
         now = utcnow()
@@ -216,11 +238,10 @@ class StateService:
             return await repository.list(self.tenant, page, utcnow())
 
 
-async def get_state_service(
-    database: DatabaseDep, principal: PrincipalDep, settings: SettingsDep
-) -> StateService:
+async def get_state_service(components: ComponentsDep, principal: PrincipalDep) -> StateService:
+    settings = components.settings
     return StateService(
-        database,
+        components.database,
         principal.tenant,
         history=settings.state_history,
         default_ttl_seconds=settings.state_default_ttl_seconds,
