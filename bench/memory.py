@@ -1,4 +1,5 @@
-"""Server memory, embedded default: RSS idle, peak while indexing 20k chunks, after it, after
+"""Server memory, embedded default: RSS idle, peak while indexing a 20k-paragraph corpus (the
+job reports the chunks it wrote: 10k at these settings), after it, after
 1,000 queries, and the embedding model's share in a bare process.
 
     python -m bench.memory [--chunks 20000] [--queries 1000] [--precision default|fp32|int8]
