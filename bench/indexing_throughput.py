@@ -32,6 +32,7 @@ def copy_corpus(packages: list[str], target: Path) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--packages", default="json,logging,http,email")
+    parser.add_argument("--precision", choices=["fp32", "int8"], default="int8")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -41,6 +42,7 @@ def main() -> None:
             tmp,
             MEMORY_API_INDEX_ROOTS=str(docs),
             MEMORY_API_JOB_POLL_INTERVAL="0.1",
+            MEMORY_API_EMBEDDING_PRECISION=args.precision,
         )
         api.start()
 
@@ -57,7 +59,10 @@ def main() -> None:
             for path in files
             for piece in splitter.split(path.read_text(errors="replace"), ".py")
         ]
-        embedder = LocalEmbedder(Path(MODEL_DIR))
+        # The same build as the server's, from the int8 file it made (no second build).
+        embedder = LocalEmbedder(
+            Path(MODEL_DIR), precision=args.precision, cache_dir=tmp / "data" / "models"
+        )
         asyncio.run(embedder.start())
 
         async def embed_all() -> float:
@@ -73,6 +78,7 @@ def main() -> None:
         "indexing_throughput",
         {
             "packages": args.packages,
+            "precision": args.precision,
             "files": len(files),
             "chunks_indexed": chunks,
             "chunks_raw": len(texts),

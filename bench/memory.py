@@ -1,6 +1,10 @@
-"""Server memory: RSS idle, after indexing ~10k chunks, and the embedding model's share.
+"""Server memory, embedded default: RSS idle, peak while indexing a 20k-paragraph corpus (the
+job reports the chunks it wrote: 10k at these settings), after it, after
+1,000 queries, and the embedding model's share in a bare process.
 
-python -m bench.memory [--chunks 10000]
+    python -m bench.memory [--chunks 20000] [--queries 1000] [--precision default|fp32|int8]
+Targets: idle <= 300 MiB; never above 500 MiB during or after the run (the peak is sampled
+every 0.1 s from /proc).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ import argparse
 import asyncio
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from bench._common import MODEL_DIR, report, rss_mib, server, tree_rss_mib
@@ -16,10 +21,34 @@ from memory_api.client import MemoryClient
 from memory_api.embeddings.local import LocalEmbedder
 
 
-def model_share() -> float:
+class PeakSampler:
+    """The highest RSS of a process tree, sampled in a thread until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak = pid, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self.peak = max(self.peak, tree_rss_mib(self.pid))
+            except (OSError, ValueError):
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def model_share(precision: str, cache: Path) -> float:
     """RSS growth of this process when the model is loaded and has embedded a batch."""
     before = rss_mib(os.getpid())
-    embedder = LocalEmbedder(Path(MODEL_DIR))
+    embedder = LocalEmbedder(
+        Path(MODEL_DIR), precision="fp32" if precision == "fp32" else "int8", cache_dir=cache
+    )
 
     async def load() -> None:
         await embedder.start()
@@ -31,8 +60,13 @@ def model_share() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--chunks", type=int, default=10_000)
+    parser.add_argument("--chunks", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--precision", choices=["default", "fp32", "int8"], default="default")
     args = parser.parse_args()
+    precision = {} if args.precision == "default" else {
+        "MEMORY_API_EMBEDDING_PRECISION": args.precision
+    }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         docs = tmp / "docs"
@@ -49,24 +83,39 @@ def main() -> None:
             MEMORY_API_INDEX_ROOTS=str(docs),
             MEMORY_API_CHUNK_SIZE="120",
             MEMORY_API_CHUNK_OVERLAP="0",
+            MEMORY_API_EMBEDDING_CACHE_DIR=str(tmp / "models"),
+            **precision,
         )
         api.start()
         assert api.process is not None
         idle = tree_rss_mib(api.process.pid)
-
+        sampler = PeakSampler(api.process.pid)
         with MemoryClient(api.url) as client:
             job = client.index_and_wait(str(docs), poll_interval=0.2, timeout=3600)
-        after = tree_rss_mib(api.process.pid)
+            after = tree_rss_mib(api.process.pid)
+            for i in range(args.queries):
+                client.query(f"note {i % 20} of file {i % 997}", top_k=5)
+        after_queries = tree_rss_mib(api.process.pid)
+        peak = max(sampler.stop(), after_queries)
+        model = api.env.get("MEMORY_API_EMBEDDING_PRECISION", "default")
         api.stop()
+        share = model_share(args.precision, tmp / "models")
     result = job.result
     assert result is not None, job
     report(
         "memory",
         {
+            "precision": model,
             "chunks_indexed": result["chunks_written"],
+            "queries": args.queries,
             "rss_idle_mib": round(idle, 1),
             "rss_after_indexing_mib": round(after, 1),
-            "embedding_model_share_mib": round(model_share(), 1),
+            "rss_after_queries_mib": round(after_queries, 1),
+            "rss_peak_mib": round(peak, 1),
+            "embedding_model_share_mib": round(share, 1),
+            "load_average": os.getloadavg()[0],
+            "target": "idle <= 300, peak <= 500",
+            "met": idle <= 300 and peak <= 500,
         },
     )
 

@@ -39,6 +39,10 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # test: one folder for the whole run (servers started by tests inherit it) builds it once.
 _MODEL_CACHE = tempfile.TemporaryDirectory(prefix="memory-api-models-")
 os.environ.setdefault("MEMORY_API_EMBEDDING_CACHE_DIR", _MODEL_CACHE.name)
+# Indexing at normal priority: tests share the machine with other busy processes, among which a
+# niced job starves (its progress stood still for 4-9 s at load 18 and the progress test's 2 s
+# bound failed). The priority itself is tested in tests/embeddings/test_local.py.
+os.environ.setdefault("MEMORY_API_EMBEDDING_INDEXING_NICE", "0")
 
 # What a fixture in a test's closure means it needs.
 FIXTURE_MARKERS = {

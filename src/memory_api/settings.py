@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     embedding_batch_size: int = Field(8, ge=1, le=2048)
     embedding_indexing_threads: int | None = Field(None, ge=0, le=1024)
+    embedding_indexing_nice: int = Field(10, ge=0, le=19)
     #: local provider: None picks int8 unless the database's collections were all built with
     #: the fp32 model (collections/precision.py)
     embedding_precision: Literal["fp32", "int8"] | None = None

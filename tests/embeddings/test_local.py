@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memory_api.embeddings.local import LocalEmbedder
+from memory_api.embeddings.local import BACKGROUND_NICE, LocalEmbedder
 from memory_api.errors import EmbeddingUnavailable
 
 SENTENCES = [
@@ -73,8 +73,9 @@ async def test_indexing_session_gives_the_query_sessions_vectors(
     vectors either way."""
     local = LocalEmbedder(model_dir, indexing_threads=threads)
     await local.start()
-    assert (local._bulk_session is local._session) == (threads == 0)
+    assert (local._bulk_session is local._session) == (threads == 0)  # else loaded on demand
     documents = await local.embed_documents(SENTENCES)
+    assert (local._bulk_session is local._session) == (threads == 0)
     for sentence, vector in zip(SENTENCES, documents, strict=True):
         np.testing.assert_allclose(vector, await local.embed_query(sentence), atol=1e-5)
     assert local._bulk_session.get_session_options().intra_op_num_threads == threads
@@ -100,10 +101,10 @@ def _nice_by_thread() -> dict[int, int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux only")
-async def test_indexing_threads_run_at_the_lowest_priority(model_dir: Path) -> None:
+async def test_indexing_threads_run_at_low_priority(model_dir: Path) -> None:
     """The indexing thread and the pool of its session (3 threads: the caller and at least 2
-    workers) are at nice 19, so the API preempts them; the query thread stays at 0. A thread
-    count no other test uses, so the session is new here."""
+    workers) are at nice 10 (BACKGROUND_NICE), so the API preempts them; the query thread
+    stays at 0. A thread count no other test uses, so the session is new here."""
     before = _nice_by_thread()
     local = LocalEmbedder(model_dir, indexing_threads=3)
     await local.start()
@@ -113,9 +114,9 @@ async def test_indexing_threads_run_at_the_lowest_priority(model_dir: Path) -> N
     bulk_thread = local._bulk.submit(threading.get_native_id).result()
     query_thread = local._query.submit(threading.get_native_id).result()
     after = _nice_by_thread()
-    assert after[bulk_thread] == 19
+    assert after[bulk_thread] == BACKGROUND_NICE == 10
     assert after[query_thread] == 0
-    new_low = {tid for tid, nice in after.items() if nice == 19 and tid not in before}
+    new_low = {tid for tid, nice in after.items() if nice == 10 and tid not in before}
     assert bulk_thread in new_low
     assert len(new_low - {bulk_thread}) >= 2  # the session's worker threads
     await local.aclose()

@@ -31,6 +31,7 @@ def create_embedder(settings: Settings, precision: Precision | None = None) -> E
         settings.embedding_model_dir,
         batch_size=settings.embedding_batch_size,
         indexing_threads=settings.embedding_indexing_threads,
+        indexing_nice=settings.embedding_indexing_nice,
         precision=settings.embedding_precision or precision or "fp32",
         cache_dir=settings.embedding_cache_dir or settings.data_dir / "models",
     )

@@ -4,7 +4,7 @@ Unlike Chroma's runner, which pads every input to 256 tokens, batches are padded
 longest member (dynamic padding) and bulk input is sorted by length first, so short texts and
 queries cost what they need. Queries and bulk work (indexing) run on separate threads and
 separate inference sessions, so a query never waits behind an indexing batch. Both use every
-core; the indexing threads run at the lowest CPU priority (nice 19), so indexing takes all the
+core; the indexing threads run at a low CPU priority (nice 10), so indexing takes all the
 CPU while the API is idle and the kernel hands it to the API's threads the moment a request
 comes in (bench.responsiveness; MEMORY_API_EMBEDDING_INDEXING_THREADS).
 
@@ -15,6 +15,9 @@ twice as fast; it is another model name for the collection-mismatch rule.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import functools
 import logging
 import os
 import threading
@@ -39,8 +42,9 @@ REQUIRED_FILES = ("model.onnx", "tokenizer.json")
 # 6 s on 2 busy cores). On CPU, runs of 4 or more texts cost about the same per text.
 PROGRESS_RUN_SECONDS = 0.5
 FIRST_PROGRESS_RUN = 4
-#: nice value of the indexing threads: the lowest priority, so any API thread preempts them
-BACKGROUND_NICE = 19
+#: nice value of the indexing threads: an API thread (nice 0) weighs ~10x more and preempts
+#: them; not 19, which on a machine shared with other busy processes starves indexing
+BACKGROUND_NICE = 10
 Precision = Literal["fp32", "int8"]
 _loaded: dict[tuple[Path, Path, int | None], tuple[Any, Any]] = {}
 _load_lock = threading.Lock()
@@ -95,23 +99,31 @@ def _load(model: Path, tokenizer_file: Path, threads: int | None) -> tuple[Any, 
                 str(model), options, providers=["CPUExecutionProvider"]
             )
             _loaded[key] = (tokenizer, session)
+            _return_free_heap()
         return _loaded[key]
 
 
+def _return_free_heap() -> None:
+    """Hand the heap freed by a session's load (the parsed model file) back to the system:
+    glibc keeps it otherwise, about 20 MiB per session (bench.memory)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def default_indexing_threads() -> int:
-    """Every core this process may use (the threads run at the lowest priority)."""
+    """Every core this process may use (the threads run at low priority)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(cores or 1, 1)
 
 
-def lower_thread_priority() -> None:
-    """Give the calling thread, and the threads it starts from now on, the lowest CPU priority.
+def lower_thread_priority(nice: int = BACKGROUND_NICE) -> None:
+    """Give the calling thread, and the threads it starts from now on, a low CPU priority.
 
     On Linux the nice value is per thread and inherited by the threads it creates, so an
     inference session created on this thread gets a pool of low-priority threads too.
     """
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     except (AttributeError, OSError):  # not Linux: the threads keep the normal priority
         logger.debug("cannot lower the indexing threads' priority on this system")
 
@@ -130,10 +142,12 @@ class LocalEmbedder(Embedder):
         indexing_threads: int | None = None,
         precision: Precision = "fp32",
         cache_dir: Path | None = None,
+        indexing_nice: int = BACKGROUND_NICE,
     ) -> None:
         """``indexing_threads``: onnxruntime threads of the low-priority session that embeds
         documents; 0 shares the query session (normal priority), None: every core.
-        ``cache_dir``: where the int8 build is kept (else beside the fp32 file, if writable)."""
+        ``cache_dir``: where the int8 build is kept (else beside the fp32 file, if writable).
+        ``indexing_nice``: the indexing threads' nice value (0: normal priority)."""
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.precision: Precision = precision
@@ -153,7 +167,11 @@ class LocalEmbedder(Embedder):
         self._bulk = ThreadPoolExecutor(
             1,
             thread_name_prefix="embed-bulk",
-            initializer=lower_thread_priority if self.indexing_threads else None,
+            initializer=(
+                functools.partial(lower_thread_priority, indexing_nice)
+                if self.indexing_threads and indexing_nice
+                else None
+            ),
         )
         self._query = ThreadPoolExecutor(1, thread_name_prefix="embed-query")
 
@@ -192,12 +210,9 @@ class LocalEmbedder(Embedder):
             model = ensure_int8_model(model, [*places, model.parent])
         self.model_file, self.tokenizer_file = model, tokenizer_file
         self._tokenizer, self._session = _load(model, tokenizer_file, None)
-        # Created on the (low-priority) bulk thread, so its thread pool inherits the priority.
-        self._bulk_session = (
-            self._bulk.submit(_load, model, tokenizer_file, self.indexing_threads).result()[1]
-            if self.indexing_threads
-            else self._session
-        )
+        # The indexing session is loaded by the first bulk work (bulk_session): an instance that
+        # only serves queries never pays its memory (bench.memory).
+        self._bulk_session = None if self.indexing_threads else self._session
         self._inputs = {item.name for item in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
         self.error = None
@@ -210,9 +225,19 @@ class LocalEmbedder(Embedder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._bulk, self._encode, list(texts), self._bulk_session, on_progress
-        )
+        return await loop.run_in_executor(self._bulk, self._encode_bulk, list(texts), on_progress)
+
+    def bulk_session(self) -> Any:
+        """The indexing session; loaded on the (low-priority) bulk thread the first time, so
+        its thread pool inherits the priority. Only called on that thread."""
+        if self._bulk_session is None:
+            assert self.model_file is not None and self.tokenizer_file is not None
+            loaded = _load(self.model_file, self.tokenizer_file, self.indexing_threads)
+            self._bulk_session = loaded[1]
+        return self._bulk_session
+
+    def _encode_bulk(self, texts: list[str], on_progress: EmbedProgress | None) -> np.ndarray:
+        return self._encode(texts, self.bulk_session(), on_progress)
 
     async def embed_query(self, text: str) -> np.ndarray:
         self._require_ready()

@@ -46,7 +46,8 @@ class ServerProcess:
         """This environment without any memory-api setting, a fresh data dir, and ``extra``.
 
         The offline model directory is kept: tests run where the model cannot be downloaded;
-        and so is the cache of the model's int8 build, so it is built once for many servers.
+        and so are the cache of the model's int8 build (built once for many servers) and the
+        indexing threads' priority (tests/conftest.py).
         """
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("MEMORY_API_", "POSTGRES_"))
@@ -55,9 +56,9 @@ class ServerProcess:
         model_dir = os.environ.get("MEMORY_API_EMBEDDING_MODEL_DIR")
         if model_dir:
             env["MEMORY_API_EMBEDDING_MODEL_DIR"] = model_dir
-        cache_dir = os.environ.get("MEMORY_API_EMBEDDING_CACHE_DIR")
-        if cache_dir:
-            env["MEMORY_API_EMBEDDING_CACHE_DIR"] = cache_dir
+        for kept in ("MEMORY_API_EMBEDDING_CACHE_DIR", "MEMORY_API_EMBEDDING_INDEXING_NICE"):
+            if os.environ.get(kept):
+                env[kept] = os.environ[kept]
         env.update(extra)
         return env
 
