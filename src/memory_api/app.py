@@ -19,6 +19,7 @@ from memory_api.collections.routes import router as collections_router
 from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
 from memory_api.console import router as console_router
+from memory_api.documents import upload_jobs
 from memory_api.documents.api_routes import router as documents_api_router
 from memory_api.documents.routes import router as documents_router
 from memory_api.documents.upload_routes import UPLOAD_PATH
@@ -92,6 +93,7 @@ def _job_worker(components: Components) -> JobWorker:
     # Each kind of background work is one registration here.
     handlers = JobHandlers()
     directory_indexing.register(handlers, pipeline, settings)
+    upload_jobs.register(handlers, components)
     return JobWorker(
         components.database,
         handlers,
