@@ -36,6 +36,8 @@ from memory_api.jobs.handlers import JobHandlers
 from memory_api.jobs.worker import JobWorker
 from memory_api.observability.metrics import install_metrics
 from memory_api.observability.routes import router as metrics_router
+from memory_api.reembed import handler as reembedding
+from memory_api.reembed.routes import router as reembed_router
 from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
@@ -94,6 +96,7 @@ def _job_worker(components: Components) -> JobWorker:
     handlers = JobHandlers()
     directory_indexing.register(handlers, pipeline, settings)
     upload_jobs.register(handlers, components)
+    reembedding.register(handlers, components)
     return JobWorker(
         components.database,
         handlers,
@@ -145,6 +148,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(collections_router)
     app.include_router(documents_api_router)
     app.include_router(upload_router)
+    app.include_router(reembed_router)
     app.include_router(indexing_router)
     app.include_router(tenants_router)
     app.include_router(health_router)

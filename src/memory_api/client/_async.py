@@ -193,6 +193,11 @@ class AsyncMemoryClient:
     async def get_collection(self, name: str) -> CollectionInfo:
         return await self._send(DocumentCalls.get_collection(name))
 
+    async def reembed(self, name: str) -> IndexTaskStartResponse:
+        """Start rebuilding the collection's vectors with the server's configured model (after
+        a model change); follow it with ``wait_job(task_id)``."""
+        return await self._send(DocumentCalls.reembed(name))
+
     async def delete_collection(self, name: str) -> None:
         """Gone at once, with its documents (removed in the background)."""
         await self._send(DocumentCalls.delete_collection(name))

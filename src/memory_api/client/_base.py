@@ -297,6 +297,10 @@ class DocumentCalls:
         return Call("DELETE", f"/collections/{_segment(name)}", None)
 
     @staticmethod
+    def reembed(name: str) -> Call[IndexTaskStartResponse]:
+        return Call("POST", f"/collections/{_segment(name)}/reembed", STARTED)
+
+    @staticmethod
     def _documents(collection: str) -> str:
         return f"/collections/{_segment(collection)}/documents"
 

@@ -192,6 +192,11 @@ class MemoryClient:
     def get_collection(self, name: str) -> CollectionInfo:
         return self._send(DocumentCalls.get_collection(name))
 
+    def reembed(self, name: str) -> IndexTaskStartResponse:
+        """Start rebuilding the collection's vectors with the server's configured model (after
+        a model change); follow it with ``wait_job(task_id)``."""
+        return self._send(DocumentCalls.reembed(name))
+
     def delete_collection(self, name: str) -> None:
         """Gone at once, with its documents (removed in the background)."""
         self._send(DocumentCalls.delete_collection(name))
