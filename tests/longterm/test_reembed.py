@@ -22,7 +22,9 @@ from memory_api.app import create_app
 from memory_api.client import AsyncMemoryClient
 from memory_api.collections.models import Collection
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.documents.api_service import DocumentsService, Incoming
 from memory_api.jobs.models import Job
+from memory_api.reembed.handler import Reembedding
 from memory_api.settings import Settings
 from memory_api.testing.database import clear_tables
 from memory_api.testing.jobs import wait_for_job
@@ -193,3 +195,37 @@ def test_cli_reembed(lt_settings: Settings, tmp_path: Any) -> None:
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("completed: Re-embedded 0 vectors with all-MiniLM-L6-v2")
         assert done.stdout.endswith(" (384 dimensions)\n")
+
+
+async def test_writes_during_the_rebuild_are_kept(
+    lt_app: FastAPI, lt_client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same model (a plain rebuild): a document written after the bulk pass, just before the
+    swap, gets its vector in the new collection (the swap's catch-up); a writer holding the
+    collection as read before the swap writes into the new vector collection too."""
+    assert (await lt_client.post("/collections", json={"name": "kb"})).status_code == 201
+    assert (await lt_client.put(f"{DOCS}/cats", json={"text": CATS})).status_code == 201
+    stale = await _record(lt_app)
+    original = Reembedding._swap
+
+    async def write_first(self: Reembedding, *args: Any) -> int:
+        put = await lt_client.put(f"{DOCS}/ships", json={"text": SHIPS})
+        assert put.status_code == 201
+        return await original(self, *args)
+
+    monkeypatch.setattr(Reembedding, "_swap", write_first)
+    started = (await lt_client.post("/collections/kb/reembed")).json()
+    final = await wait_for_job(lt_client, started["status_url"])
+    assert final["status"] == "completed", final
+    assert (final["result"]["vectors"], final["result"]["embedded"]) == (1, 2)
+
+    tides = "Tides rise and fall twice a day under the pull of the moon."
+    components = lt_app.state.components
+    await DocumentsService(components, "default").write(stale, [Incoming("tides", tides, {})])
+    current = await _record(lt_app)
+    assert current.vector_collection != stale.vector_collection
+    assert await components.vectors.ids(current.vector_collection) == {
+        sha256(text.encode()).hexdigest() for text in (CATS, SHIPS, tides)
+    }
+    answer = await _query(lt_client, "the moon pulls the sea", "semantic")
+    assert answer.json()["results"][0]["doc_id"] == "tides"

@@ -17,7 +17,7 @@ from memory_api.collections.repository import CollectionRecord, CollectionReposi
 from memory_api.collections.service import CollectionNotFound
 from memory_api.components import Components
 from memory_api.documents.repository import DocumentRepository
-from memory_api.jobs.handlers import JobHandlers, JobOutcome, Report
+from memory_api.jobs.handlers import JobCancelled, JobHandlers, JobOutcome, Report
 from memory_api.jobs.models import Job
 
 REEMBED = "reembed"
@@ -46,14 +46,19 @@ class Reembedding:
         done = await components.vectors.ids(target)  # a previous run's work
         todo = sorted(hashes - done)
         total, embedded = len(hashes), 0
-        for start in range(0, len(todo), BATCH):
-            report(
-                min(95, 95 * (total - len(todo) + start) // max(total, 1)),
-                f"{total - len(todo) + start}/{total} vectors rebuilt with {embedder.name}",
-            )
-            embedded += await self._embed(collection.id, todo[start : start + BATCH], target)
-        report(95, f"{total}/{total} vectors rebuilt; swapping")
-        caught_up = await self._swap(collection, source, target)
+        try:
+            for start in range(0, len(todo), BATCH):
+                report(
+                    min(95, 95 * (total - len(todo) + start) // max(total, 1)),
+                    f"{total - len(todo) + start}/{total} vectors rebuilt with {embedder.name}",
+                )
+                embedded += await self._embed(collection.id, todo[start : start + BATCH], target)
+            report(95, f"{total}/{total} vectors rebuilt; swapping")
+            caught_up = await self._swap(collection, source, target)
+        except (JobCancelled, CollectionNotFound):
+            # Never swapped in, and no run will resume it: the partial rebuild goes.
+            await components.vectors.delete_collection(target)
+            raise
         await components.vectors.delete_collection(source)
         result = {
             "vectors": total,
