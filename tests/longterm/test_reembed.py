@@ -229,3 +229,41 @@ async def test_writes_during_the_rebuild_are_kept(
     }
     answer = await _query(lt_client, "the moon pulls the sea", "semantic")
     assert answer.json()["results"][0]["doc_id"] == "tides"
+
+
+async def test_real_model_change_fp32_to_int8(lt_settings: Settings) -> None:
+    """Two local model names: the fp32 build writes the collection, a restart with the int8
+    build gets 409, the re-embedding makes int8 vectors (not the fp32 ones copied) and the
+    collection answers again."""
+    cats = sha256(CATS.encode()).hexdigest()
+    first = create_app(lt_settings.model_copy(update={"embedding_precision": "fp32"}))
+    async with LifespanManager(first, startup_timeout=120, shutdown_timeout=60):
+        await clear_tables(first.state.components.database.engine)
+        transport = httpx.ASGITransport(app=first)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            await _fill(client)
+        old = await _record(first)
+        assert old.embedding_model == "all-MiniLM-L6-v2"
+        fp32 = (await first.state.components.vectors.embeddings(old.vector_collection, [cats]))[
+            cats
+        ]
+    second = create_app(lt_settings.model_copy(update={"embedding_precision": "int8"}))
+    async with LifespanManager(second, startup_timeout=120, shutdown_timeout=60):
+        transport = httpx.ASGITransport(app=second)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            refused = await _query(client, "felines", "semantic")
+            assert refused.status_code == 409
+            started = (await client.post("/collections/kb/reembed")).json()
+            final = await wait_for_job(client, started["status_url"])
+            assert final["status"] == "completed", final
+            assert final["result"]["embedding_model"] == "all-MiniLM-L6-v2-int8"
+            answer = await _query(client, "felines making happy sounds", "semantic")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["results"][0]["doc_id"] == "cats"
+        new = await _record(second)
+        assert new.embedding_model == "all-MiniLM-L6-v2-int8"
+        vectors = second.state.components.vectors
+        int8 = (await vectors.embeddings(new.vector_collection, [cats]))[cats]
+        expected = (await second.state.components.embedder.embed_documents([CATS]))[0]
+        assert not np.array_equal(int8, fp32)
+        assert np.allclose(int8, expected, atol=1e-5)
