@@ -26,7 +26,9 @@ router = APIRouter(tags=["collections"], route_class=JSONRoute)
         'from the lexical index with "semantic_rebuilding": true. A re-embedding already '
         "pending or running is returned instead of a second one."
     ),
-    responses=error_responses(404, 422, 503, d404="Unknown collection"),
+    responses=error_responses(
+        404, 409, 422, 503, d404="Unknown collection", d409="Identical requests kept racing"
+    ),
 )
 async def reembed(
     name: NamePath,
