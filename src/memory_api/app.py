@@ -19,6 +19,7 @@ from memory_api.collections.routes import router as collections_router
 from memory_api.collections.sweeper import SWEEP_INTERVAL, CollectionSweeper
 from memory_api.components import Components, open_components
 from memory_api.console import router as console_router
+from memory_api.documents import upload_jobs
 from memory_api.documents.api_routes import router as documents_api_router
 from memory_api.documents.routes import router as documents_router
 from memory_api.documents.upload_routes import UPLOAD_PATH
@@ -35,6 +36,8 @@ from memory_api.jobs.handlers import JobHandlers
 from memory_api.jobs.worker import JobWorker
 from memory_api.observability.metrics import install_metrics
 from memory_api.observability.routes import router as metrics_router
+from memory_api.reembed import handler as reembedding
+from memory_api.reembed.routes import router as reembed_router
 from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
@@ -92,6 +95,8 @@ def _job_worker(components: Components) -> JobWorker:
     # Each kind of background work is one registration here.
     handlers = JobHandlers()
     directory_indexing.register(handlers, pipeline, settings)
+    upload_jobs.register(handlers, components)
+    reembedding.register(handlers, components)
     return JobWorker(
         components.database,
         handlers,
@@ -143,6 +148,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(collections_router)
     app.include_router(documents_api_router)
     app.include_router(upload_router)
+    app.include_router(reembed_router)
     app.include_router(indexing_router)
     app.include_router(tenants_router)
     app.include_router(health_router)

@@ -1,5 +1,5 @@
 """CLI commands for collections and documents, through the SDK: ``collections
-list|create|show|delete``, ``add FILE...``, ``docs list|show|delete``."""
+list|create|show|delete``, ``reembed NAME``, ``add FILE...``, ``docs list|show|delete``."""
 
 from __future__ import annotations
 
@@ -71,6 +71,16 @@ def _add(args: argparse.Namespace, client: MemoryClient) -> int:
     return 0
 
 
+def _reembed(args: argparse.Namespace, client: MemoryClient) -> int:
+    started = client.reembed(args.name)
+    if not args.wait:
+        print(f"job {started.task_id} started; follow it with: memory-api status {started.task_id}")
+        return 0
+    final = client.wait_job(started.task_id, poll_interval=0.3)
+    print(f"{final.status}: {final.details}")
+    return 0 if final.status == "completed" else 1
+
+
 def _docs(args: argparse.Namespace, client: MemoryClient) -> int:
     if args.action == "show":
         _print_json(client.get_document(args.collection, args.doc_id))
@@ -120,6 +130,13 @@ def add_document_commands(
         action = actions.add_parser(name, parents=[remote_again, as_json], help=text)
         action.add_argument("name", help="the collection")
     collections.set_defaults(handler=run(_collections))
+
+    reembed = commands.add_parser(
+        "reembed", parents=[remote], help="rebuild a collection's vectors with the server's model"
+    )
+    reembed.add_argument("name", help="the collection")
+    reembed.add_argument("--wait", action="store_true", help="wait until the job ends")
+    reembed.set_defaults(handler=run(_reembed))
 
     add = commands.add_parser(
         "add", parents=[remote, target], help="upload files (text, Markdown, code, PDF, HTML)"

@@ -61,7 +61,7 @@ def _index(args: argparse.Namespace, client: MemoryClient) -> int:
     # The server cannot know this shell's working directory: send an absolute path.
     directory = os.path.abspath(os.path.expanduser(args.directory)) if args.directory else None
     if not args.wait:
-        started = client.index(directory, extensions, args.force)
+        started = client.index(directory, extensions, args.force, args.collection)
         print(f"job {started.task_id} started; follow it with: memory-api status {started.task_id}")
         return 0
     from rich.console import Console
@@ -83,7 +83,7 @@ def _index(args: argparse.Namespace, client: MemoryClient) -> int:
             progress.update(bar, completed=status.progress, description=escape(status.details))
 
         final = client.index_and_wait(
-            directory, extensions, args.force, poll_interval=0.3, on_progress=show
+            directory, extensions, args.force, args.collection, poll_interval=0.3, on_progress=show
         )
     _print_status(final)
     return 0 if final.status == JobStatus.COMPLETED else 1
@@ -264,6 +264,9 @@ def add_remote_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "--ext", action="append", help="file extension to index, e.g. .md (repeatable)"
     )
     index.add_argument("--force", action="store_true", help="re-embed unchanged files too")
+    index.add_argument(
+        "--collection", help="collection to index into (default: the default collection)"
+    )
     index.add_argument("--wait", action="store_true", help="show progress until the job ends")
     index.set_defaults(handler=_run(_index))
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1 * MiB, ge=1)
     # The body limit of uploads (POST /collections/{name}/files), all files together.
     max_upload_bytes: int = Field(10 * MiB, ge=1)
+    # Uploads whose files total more bytes than this are indexed by a job (202 + task_id):
+    # their text is extracted and stored before the response, embedded afterwards.
+    upload_job_bytes: int = Field(1 * MiB, ge=0)
     # Seconds a client may take to send its request headers, then its body
     # (http/server_protocol.py, http/body_limit.py).
     http_header_timeout: float = Field(10.0, gt=0)

@@ -14,7 +14,7 @@ import httpx
 import orjson
 from pydantic import TypeAdapter
 
-from memory_api.client._exceptions import TransportError, error_for
+from memory_api.client._exceptions import MemoryAPIClientError, TransportError, error_for
 from memory_api.collections.schemas import CollectionInfo
 from memory_api.documents.api_schemas import (
     BatchResponse,
@@ -127,7 +127,7 @@ WRITTEN = _adapter(DocumentWritten)
 BATCH = _adapter(BatchResponse)
 PAGE = _adapter(DocumentPage)
 DOCUMENT = _adapter(DocumentDetail)
-UPLOADED = _adapter(UploadResponse)
+UPLOADED = _adapter(UploadResponse | IndexTaskStartResponse)
 ERASED = _adapter(TenantErasedResponse)
 
 
@@ -233,11 +233,16 @@ class Calls:
 
     @staticmethod
     def index(
-        directory: str | None, file_extensions: list[str] | None, force_reindex: bool
+        directory: str | None,
+        file_extensions: list[str] | None,
+        force_reindex: bool,
+        collection: str | None = None,
     ) -> Call[IndexTaskStartResponse]:
         body: dict[str, Any] = {"directory": directory, "force_reindex": force_reindex}
         if file_extensions is not None:
             body["file_extensions"] = file_extensions
+        if collection is not None:
+            body["collection"] = collection
         return Call("POST", "/index_files", STARTED, json=body)
 
     @staticmethod
@@ -292,6 +297,10 @@ class DocumentCalls:
         return Call("DELETE", f"/collections/{_segment(name)}", None)
 
     @staticmethod
+    def reembed(name: str) -> Call[IndexTaskStartResponse]:
+        return Call("POST", f"/collections/{_segment(name)}/reembed", STARTED)
+
+    @staticmethod
     def _documents(collection: str) -> str:
         return f"/collections/{_segment(collection)}/documents"
 
@@ -329,8 +338,8 @@ class DocumentCalls:
     @staticmethod
     def upload(
         collection: str, paths: list[str | Path], metadata: dict[str, Any] | None, prefix: str
-    ) -> Call[UploadResponse]:
-        """Files read from disk now, sent as one multipart request."""
+    ) -> Call[UploadResponse | IndexTaskStartResponse]:
+        """Files read from disk now, sent as one multipart request (a big upload: 202)."""
         files = []
         for file in map(Path, paths):
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
@@ -340,6 +349,13 @@ class DocumentCalls:
             data["metadata"] = json.dumps(metadata)
         path = f"/collections/{_segment(collection)}/files"
         return Call("POST", path, UPLOADED, files=files, data=data)
+
+
+def uploaded(final: IndexTaskStatusResponse) -> UploadResponse:
+    """What a finished upload job wrote, as the 201 of a small upload says it."""
+    if final.status != "completed" or final.result is None:
+        raise MemoryAPIClientError(f"upload job {final.task_id} {final.status}: {final.details}")
+    return UploadResponse.model_validate({"documents": final.result["documents"]})
 
 
 def client_options(

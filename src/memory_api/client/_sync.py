@@ -19,6 +19,7 @@ from memory_api.client._base import (
     client_options,
     no_answer,
     read,
+    uploaded,
 )
 from memory_api.collections.schemas import CollectionInfo
 from memory_api.documents.api_schemas import (
@@ -154,8 +155,10 @@ class MemoryClient:
         directory: str | None = None,
         file_extensions: list[str] | None = None,
         force_reindex: bool = False,
+        collection: str | None = None,
     ) -> IndexTaskStartResponse:
-        return self._send(Calls.index(directory, file_extensions, force_reindex))
+        """Start indexing ``directory`` into ``collection`` (default: the default one)."""
+        return self._send(Calls.index(directory, file_extensions, force_reindex, collection))
 
     def index_status(self, task_id: str) -> IndexTaskStatusResponse:
         return self._send(Calls.index_status(task_id))
@@ -188,6 +191,11 @@ class MemoryClient:
 
     def get_collection(self, name: str) -> CollectionInfo:
         return self._send(DocumentCalls.get_collection(name))
+
+    def reembed(self, name: str) -> IndexTaskStartResponse:
+        """Start rebuilding the collection's vectors with the server's configured model (after
+        a model change); follow it with ``wait_job(task_id)``."""
+        return self._send(DocumentCalls.reembed(name))
 
     def delete_collection(self, name: str) -> None:
         """Gone at once, with its documents (removed in the background)."""
@@ -222,8 +230,25 @@ class MemoryClient:
         *,
         metadata: dict[str, Any] | None = None,
         prefix: str = "",
+        poll_interval: float = 0.5,
+        timeout: float | None = None,
     ) -> UploadResponse:
-        """Upload files (text, Markdown, code, PDF, HTML); indexed when this returns."""
+        """Upload files (text, Markdown, code, PDF, HTML); indexed when this returns. A big
+        upload (202: indexed by a job) is waited for; MemoryAPIClientError if its job fails."""
+        answer = self.start_upload(collection, paths, metadata=metadata, prefix=prefix)
+        if isinstance(answer, UploadResponse):
+            return answer
+        return uploaded(self.wait_job(answer.task_id, poll_interval=poll_interval, timeout=timeout))
+
+    def start_upload(
+        self,
+        collection: str,
+        paths: list[str | Path],
+        *,
+        metadata: dict[str, Any] | None = None,
+        prefix: str = "",
+    ) -> UploadResponse | IndexTaskStartResponse:
+        """Upload files without waiting: the 201 of a small upload, or a big one's job."""
         return self._send(DocumentCalls.upload(collection, paths, metadata, prefix))
 
     def delete_tenant(self, confirm: str) -> TenantErasedResponse:
@@ -239,22 +264,36 @@ class MemoryClient:
         directory: str | None = None,
         file_extensions: list[str] | None = None,
         force_reindex: bool = False,
+        collection: str | None = None,
         *,
         poll_interval: float = 0.5,
         timeout: float | None = None,
         on_progress: Callable[[IndexTaskStatusResponse], None] | None = None,
     ) -> IndexTaskStatusResponse:
         """Start a job and poll it until it is completed or failed."""
-        started = self.index(directory, file_extensions, force_reindex)
+        started = self.index(directory, file_extensions, force_reindex, collection)
+        return self.wait_job(
+            started.task_id, poll_interval=poll_interval, timeout=timeout, on_progress=on_progress
+        )
+
+    def wait_job(
+        self,
+        task_id: str,
+        *,
+        poll_interval: float = 0.5,
+        timeout: float | None = None,
+        on_progress: Callable[[IndexTaskStatusResponse], None] | None = None,
+    ) -> IndexTaskStatusResponse:
+        """Poll a job (indexing, upload, re-embedding) until it is completed or failed."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            status = self.index_status(started.task_id)
+            status = self.index_status(task_id)
             if on_progress is not None:
                 on_progress(status)
             if status.status in FINISHED:
                 return status
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"job {started.task_id} still {status.status}")
+                raise TimeoutError(f"job {task_id} still {status.status}")
             time.sleep(poll_interval)
 
     def close(self) -> None:

@@ -114,6 +114,31 @@ class CollectionRepository:
         row = (await self.session.execute(query)).first()
         return row is not None and row.deleted_at is None
 
+    async def swap_vectors(
+        self, collection_id: int, old: str, new: str, model: str, dimension: int
+    ) -> bool:
+        """Point the collection at its rebuilt vector collection, with the model that built
+        it, in one statement; False when it no longer uses ``old`` (swapped or deleted)."""
+        result = await self.session.execute(
+            update(_collections)
+            .where(
+                _collections.c.id == collection_id,
+                _collections.c.vector_collection == old,
+                _collections.c.deleted_at.is_(None),
+            )
+            .values(vector_collection=new, embedding_model=model, embedding_dimension=dimension)
+            .returning(_collections.c.id)
+        )
+        return result.first() is not None
+
+    async def vector_collection_of(self, collection_id: int) -> str | None:
+        """The vector collection a live collection uses now (None: deleted)."""
+        return await self.session.scalar(
+            select(_collections.c.vector_collection).where(
+                _collections.c.id == collection_id, _collections.c.deleted_at.is_(None)
+            )
+        )
+
     async def list_live(self, tenant: str) -> list[CollectionRecord]:
         rows = await self.session.execute(
             select(*_COLUMNS)

@@ -68,9 +68,10 @@ class CollectionService:
             await self.repository.record_dimension(found.id, self.embedder.dimension)
         return found
 
-    async def find(self, name: str | None = None) -> CollectionRecord | None:
+    async def find(self, name: str | None = None, *, check: bool = True) -> CollectionRecord | None:
         """Like ``resolve`` but creates nothing: None for a default collection never written
-        to (it holds nothing); 404 for any other unknown name. For readers."""
+        to (it holds nothing); 404 for any other unknown name. For readers. ``check=False``:
+        no 409 for another model (the caller decides: a re-embedding may be on)."""
         name = name or self.default_name
         await self.embedder.ready()
         found = await self.repository.get(self.tenant, name)
@@ -78,7 +79,8 @@ class CollectionService:
             if name != self.default_name:
                 raise CollectionNotFound(f"Collection '{name}' not found")
             return None
-        check_model(found, self.embedder)
+        if check:
+            check_model(found, self.embedder)
         return found
 
     async def _create(self, name: str) -> CollectionRecord:

@@ -41,6 +41,15 @@ async def upload(
 ) -> list[DocumentWritten]:
     """Index every file in one embedding batch and one transaction, or none: a file of an
     unsupported type (415) or an unreadable one (422) refuses the whole request."""
+    documents = await prepare(files, metadata, prefix)
+    collection = await service.for_writing(collection_name)
+    return await service.write(collection, documents)
+
+
+async def prepare(
+    files: Sequence[UploadedFile], metadata: dict[str, Any], prefix: str
+) -> list[Incoming]:
+    """Every file checked and its text extracted (415, 422), as documents to write."""
     check_metadata(metadata)
     doc_ids = [doc_id_of(file.filename, prefix) for file in files]
     for doc_id in doc_ids:
@@ -65,5 +74,4 @@ async def upload(
                 extension=found.extension,
             )
         )
-    collection = await service.for_writing(collection_name)
-    return await service.write(collection, documents)
+    return documents

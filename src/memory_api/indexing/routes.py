@@ -23,11 +23,13 @@ router = APIRouter(tags=["indexing"], route_class=JSONRoute)
 
 ERRORS = error_responses(
     403,
+    404,
     409,
     413,
     422,
     503,
     d403="Directory outside MEMORY_API_INDEX_ROOTS",
+    d404="Unknown collection (any but the default must exist)",
     d409="The collection was built with another embedding model",
     d422="Invalid request, or a directory that does not exist and has nothing indexed",
     d503="Database, vector store or embedding model unavailable",

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from memory_api.collections.schemas import CollectionName
 from memory_api.http.schemas import StrictRequest
 from memory_api.jobs.status import JobStatus
 
@@ -34,6 +35,13 @@ class IndexFilesRequest(StrictRequest):
         description='File name endings to index, with or without the dot: ".md" or "md".',
     )
     force_reindex: bool = Field(False, description="Re-embed every file, even unchanged ones.")
+    collection: CollectionName | None = Field(
+        None,
+        description=(
+            "The collection to index into (default: the default collection, created by its "
+            "first writer). Any other collection must exist (POST /collections): 404 if not."
+        ),
+    )
 
     @field_validator("directory")
     @classmethod
@@ -80,11 +88,16 @@ class IndexJobSummary(BaseModel):
     """One job in ``GET /index_jobs`` (its ``result`` is at its ``status_url``)."""
 
     task_id: str
+    kind: str = Field(
+        "index_directory",
+        description='"index_directory" (/index_files), "index_upload" (a big upload), '
+        '"reembed" (POST /collections/{name}/reembed).',
+    )
     status: JobStatus
     progress: int = Field(ge=0, le=100)
     details: str
     collection: str
-    directory: str
+    directory: str = Field(description='The directory indexed; "" for other kinds.')
     file_extensions: list[str]
     force_reindex: bool
     cancel_requested: bool = Field(

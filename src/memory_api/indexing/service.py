@@ -71,7 +71,7 @@ class IndexingService:
                 f"tenant {self.tenant!r} may not index any directory: no entry of "
                 f"MEMORY_API_INDEX_ROOTS grants it one (write {self.tenant}:/path)"
             )
-        collection = await self.collections.resolve()
+        collection = await self.collections.resolve(request.collection)
         try:
             directory = resolve_directory(
                 request.directory or str(roots[0]), roots, tenant=self.tenant
@@ -120,13 +120,15 @@ class IndexingService:
         return [
             IndexJobSummary(
                 task_id=job.id,
+                kind=job.kind,
                 status=JobStatus(job.status),
                 progress=job.progress,
                 details=job.details,
                 collection=job.collection,
-                directory=job.params["directory"],
-                file_extensions=job.params["file_extensions"],
-                force_reindex=job.params["force_reindex"],
+                # Only directory jobs have these: the other kinds show empty values.
+                directory=job.params.get("directory", ""),
+                file_extensions=job.params.get("file_extensions", []),
+                force_reindex=bool(job.params.get("force_reindex", False)),
                 cancel_requested=job.cancel_requested_at is not None,
                 created_at=job.created_at,
                 started_at=job.started_at,

@@ -113,9 +113,13 @@ class DocumentWriter:
         ``replace_by_doc_id``: the rows to replace are those with the documents' ``doc_id``,
         looked up under the lock (clients may write one doc_id concurrently)."""
         result = WriteResult(documents=len(documents))
-        name = collection.vector_collection
         async with self.database.unit_of_work() as session:
-            if not await CollectionRepository(session).lock_for_write(collection.id):
+            registry = CollectionRepository(session)
+            # Read under the lock: a re-embedding may have swapped the vector collection
+            # since ``collection`` was read, and the vectors belong in the one in use now.
+            locked = await registry.lock_for_write(collection.id)
+            name = await registry.vector_collection_of(collection.id) if locked else None
+            if name is None:
                 raise CollectionNotFound(f"Collection '{collection.name}' was deleted")
             rows = DocumentRepository(session)
             if replace_by_doc_id:

@@ -57,6 +57,14 @@ class JobRepository:
             select(Job).where(Job.fingerprint == fingerprint, Job.status.in_(_ACTIVE))
         )
 
+    async def active_of_kind(self, collection_id: int, kind: str) -> Job | None:
+        """A pending or running job of ``kind`` on the collection (re-embedding: is one on?)."""
+        return await self.session.scalar(
+            select(Job)
+            .where(Job.collection_id == collection_id, Job.kind == kind, Job.status.in_(_ACTIVE))
+            .limit(1)
+        )
+
     async def get(self, tenant: str, job_id: str) -> Job | None:
         job = await self.session.get(Job, job_id, populate_existing=True)
         return job if job is not None and job.tenant == tenant else None

@@ -79,3 +79,8 @@ class RAGQueryResponse(BaseModel):
     execution_time_ms: float
     mode: Mode
     collection: str
+    semantic_rebuilding: bool = Field(
+        False,
+        description="The collection's vectors are being rebuilt (POST /collections/{name}/"
+        'reembed): the results come from the lexical index alone and "mode" says "lexical".',
+    )

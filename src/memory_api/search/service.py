@@ -12,9 +12,11 @@ from sqlalchemy import ColumnElement
 
 from memory_api.auth.principal import PrincipalDep
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
-from memory_api.collections.service import CollectionService
+from memory_api.collections.service import CollectionService, check_model
 from memory_api.components import Components, ComponentsDep
 from memory_api.documents.repository import ChunkView, DocumentRepository
+from memory_api.jobs.repository import JobRepository
+from memory_api.reembed.service import rebuilding as reembed_running
 from memory_api.search import fusion
 from memory_api.search.fields import field_map
 from memory_api.search.filters import to_sql
@@ -49,13 +51,20 @@ class SearchService:
         started = time.perf_counter()
         settings = self.components.settings
         mode: Mode = request.mode or settings.search_mode
+        rebuilding = False
         async with self.components.database.reading() as session:
             collection = await CollectionService(
                 CollectionRepository(session),
                 self.components.embedder,
                 settings,
                 self.tenant,
-            ).find(request.collection)
+            ).find(request.collection, check=False)
+            if collection is not None:
+                rebuilding = await reembed_running(JobRepository(session), collection)
+                if not rebuilding:
+                    check_model(collection, self.components.embedder)  # 409
+        if rebuilding:  # its vectors are being rebuilt: the lexical index still answers
+            mode = "lexical"
         name = collection.name if collection else request.collection or settings.collection_name
         results: list[RAGQueryResult] = []
         if collection is not None:  # None: the default collection, never written to
@@ -68,6 +77,7 @@ class SearchService:
             execution_time_ms=elapsed,
             mode=mode,
             collection=name,
+            semantic_rebuilding=rebuilding,
         )
 
     def _where(

@@ -1,0 +1,1 @@
+"""Re-embedding a collection with the configured model, from the text in the database."""
