@@ -39,6 +39,7 @@ from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
 from memory_api.state.sweeper import StateSweeper, SweeperConfig
+from memory_api.store.routes import router as store_router
 from memory_api.tenants.routes import router as tenants_router
 
 logger = logging.getLogger("memory_api")
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(state_router)
     app.include_router(search_router)
     app.include_router(checkpoints_router)
+    app.include_router(store_router)
     app.include_router(documents_router)
     app.include_router(collections_router)
     app.include_router(documents_api_router)
