@@ -89,3 +89,18 @@ def test_filter_semantics() -> None:
     assert matches(value, {"missing": {"$ne": 1}})
     assert not matches(value, {"missing": {"$eq": None}})
     assert matches(value, {"nested": {"x": 1}})  # a dict without operators is a value
+
+
+async def test_erasing_a_tenant_erases_its_items(client: httpx.AsyncClient) -> None:
+    for tenant_headers, keys in ((ONE, ("a", "b")), (TWO, ("c",))):
+        for key in keys:
+            body = {"namespace": ["ns"], "key": key, "value": {"k": key}, "index": False}
+            assert (
+                await client.put("/store/items", json=body, headers=tenant_headers)
+            ).status_code == 204
+    erased = await client.delete("/tenant", params={"confirm": "one"}, headers=ONE)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["deleted"]["store_items"] == 2
+    assert (await client.post("/store/items/search", json={}, headers=ONE)).json() == {"items": []}
+    left = (await client.post("/store/items/search", json={}, headers=TWO)).json()["items"]
+    assert [item["key"] for item in left] == ["c"]
