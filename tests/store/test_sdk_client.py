@@ -166,6 +166,8 @@ async def test_bad_input_is_a_422_with_detail(
         response = await http.get("/store/items", params={"namespace": "a..b", "key": "k"})
         assert response.status_code == 422
         assert "empty" in response.json()["detail"]
+        nul = await http.get("/store/items", params={"namespace": "a", "key": "k\x00"})
+        assert nul.status_code == 422  # PostgreSQL can not hold it: refused, not a 500
         anonymous = await http.get(
             "/store/items", params={"key": "k"}, headers={"Authorization": ""}
         )

@@ -57,7 +57,7 @@ async def put_item(body: PutItem, service: StoreServiceDep) -> Response:
 )
 async def get_item(
     service: StoreServiceDep,
-    key: Annotated[str, Query(min_length=1, max_length=KEY_MAX)],
+    key: Annotated[str, Query(min_length=1, max_length=KEY_MAX, pattern=r"^[^\x00]*$")],
     namespace: Annotated[
         str, Query(max_length=NAMESPACE_MAX, description='labels joined by "."')
     ] = "",
