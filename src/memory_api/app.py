@@ -42,6 +42,8 @@ from memory_api.search.routes import router as search_router
 from memory_api.settings import Settings
 from memory_api.state.routes import router as state_router
 from memory_api.state.sweeper import StateSweeper, SweeperConfig
+from memory_api.store.routes import router as store_router
+from memory_api.store.sweeper import StoreSweeper
 from memory_api.tenants.routes import router as tenants_router
 
 logger = logging.getLogger("memory_api")
@@ -63,18 +65,27 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             SweeperConfig(settings.state_sweep_interval, settings.state_sweep_batch),
             base.metrics.registry,
         )
-        components = replace(base, worker=worker, sweeper=sweeper, state_sweeper=state_sweeper)
+        store_sweeper = StoreSweeper(base.database, settings.store_sweep_interval)
+        components = replace(
+            base,
+            worker=worker,
+            sweeper=sweeper,
+            state_sweeper=state_sweeper,
+            store_sweeper=store_sweeper,
+        )
         app.state.components = components
         if worker is not None:
             worker.start()
         if sweeper is not None:
             sweeper.start()
         state_sweeper.start()
+        store_sweeper.start()
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
+            await store_sweeper.stop()
             await state_sweeper.stop()
             if sweeper is not None:
                 await sweeper.stop()
@@ -144,6 +155,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(state_router)
     app.include_router(search_router)
     app.include_router(checkpoints_router)
+    app.include_router(store_router)
     app.include_router(documents_router)
     app.include_router(collections_router)
     app.include_router(documents_api_router)

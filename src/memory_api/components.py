@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from memory_api.collections.sweeper import CollectionSweeper
     from memory_api.jobs.worker import JobWorker
     from memory_api.state.sweeper import StateSweeper
+    from memory_api.store.sweeper import StoreSweeper
 
 HealthCheck = Callable[[], Awaitable[None]]
 
@@ -49,6 +50,8 @@ class Components:
     sweeper: CollectionSweeper | None = None
     #: this process's sweeper of expired sessions (None outside an app)
     state_sweeper: StateSweeper | None = None
+    #: this process's sweeper of expired store items (None outside an app)
+    store_sweeper: StoreSweeper | None = None
 
     def health_checks(self) -> dict[str, HealthCheck]:
         return {

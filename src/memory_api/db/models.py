@@ -12,6 +12,7 @@ from memory_api.search.lexical.models import (
     LexicalTerm,
 )
 from memory_api.state.models import SessionState, SessionStateVersion
+from memory_api.store.models import StoreItem
 
 __all__ = [
     "Base",
@@ -27,4 +28,5 @@ __all__ = [
     "LexicalTerm",
     "SessionState",
     "SessionStateVersion",
+    "StoreItem",
 ]

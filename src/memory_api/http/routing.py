@@ -21,7 +21,8 @@ from starlette.exceptions import HTTPException
 from memory_api.http import json_body
 from memory_api.http.schemas import ErrorResponse
 
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: DELETE too: /store/items takes its key in a body, as LangGraph's SDK sends it.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
 _MEDIA_TYPES = "__memory_api_media_types__"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])

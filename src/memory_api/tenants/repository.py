@@ -26,6 +26,7 @@ from memory_api.search.lexical.models import (
     LexicalTerm,
 )
 from memory_api.state.models import SessionState, SessionStateVersion
+from memory_api.store.models import StoreItem
 
 _collections: Table = Collection.__table__  # type: ignore[assignment]
 _documents: Table = Document.__table__  # type: ignore[assignment]
@@ -35,6 +36,7 @@ _sessions: Table = SessionState.__table__  # type: ignore[assignment]
 _history: Table = SessionStateVersion.__table__  # type: ignore[assignment]
 _checkpoints: Table = Checkpoint.__table__  # type: ignore[assignment]
 _writes: Table = CheckpointWrite.__table__  # type: ignore[assignment]
+_store_items: Table = StoreItem.__table__  # type: ignore[assignment]
 _lexical: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
     for model in (LexicalPosting, LexicalChunk, LexicalTerm, LexicalStats)
@@ -83,6 +85,7 @@ ERASURES: tuple[Erasure, ...] = (
     Erasure("sessions", _sessions, by_tenant(_sessions)),
     Erasure("checkpoint_writes", _writes, by_tenant(_writes), counted=False),
     Erasure("checkpoints", _checkpoints, by_tenant(_checkpoints)),
+    Erasure("store_items", _store_items, by_tenant(_store_items)),
     Erasure("jobs", _jobs, by_tenant(_jobs)),
 )
 

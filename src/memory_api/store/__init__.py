@@ -1,0 +1,1 @@
+"""Long-term memory written by agents: the LangGraph Platform store API (``/store/...``)."""

@@ -1,0 +1,118 @@
+"""Bodies of the store API, as ``langgraph_sdk``'s ``StoreClient`` (0.4.x) sends and reads them.
+
+Namespaces are lists of labels; in the query string of ``GET /store/items`` they travel joined
+by "." (so LangGraph forbids "." inside a label, and so do we).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import AfterValidator, BaseModel, Field
+
+from memory_api.http.schemas import JSONInteger, StrictRequest
+
+#: characters of a namespace joined by "." and of a key: both sit in the primary key, which
+#: must fit a PostgreSQL index entry (2704 bytes) whatever the characters.
+NAMESPACE_MAX = 256
+KEY_MAX = 256
+MAX_LIMIT = 1000
+MAX_INDEX_FIELDS = 32
+#: ten years, in minutes
+MAX_TTL_MINUTES = 10 * 365 * 24 * 60
+
+
+def check_label(label: str) -> str:
+    if not label:
+        raise ValueError("namespace labels must not be empty")
+    if "." in label:
+        raise ValueError(f"namespace label {label!r} contains '.'")
+    if "\x00" in label:
+        raise ValueError("namespace labels must not contain NUL")
+    return label
+
+
+def _namespace(labels: list[str]) -> list[str]:
+    for label in labels:
+        check_label(label)
+    if len(".".join(labels)) + 1 > NAMESPACE_MAX:
+        raise ValueError(f"namespace: at most {NAMESPACE_MAX - 1} characters joined by '.'")
+    return labels
+
+
+def _no_nul(value: dict[str, Any]) -> dict[str, Any]:
+    # PostgreSQL's JSONB holds no NUL character: refuse it rather than alter the value.
+    if b"\\u0000" in orjson.dumps(value):
+        raise ValueError("values must not contain the NUL character")
+    return value
+
+
+Namespace = Annotated[list[str], AfterValidator(_namespace)]
+NonEmptyNamespace = Annotated[list[str], Field(min_length=1), AfterValidator(_namespace)]
+Key = Annotated[str, Field(min_length=1, max_length=KEY_MAX, pattern=r"^[^\x00]*$")]
+Value = Annotated[dict[str, Any], AfterValidator(_no_nul)]
+TTL = Annotated[float, Field(gt=0, le=MAX_TTL_MINUTES, description="minutes")]
+FieldPath = Annotated[str, Field(max_length=256)]
+
+
+class PutItem(StrictRequest):
+    namespace: NonEmptyNamespace
+    key: Key
+    value: Value
+    index: (
+        Literal[False] | Annotated[list[FieldPath], Field(max_length=MAX_INDEX_FIELDS)] | None
+    ) = Field(
+        None,
+        description="JSON paths of the value to embed for `query` (LangGraph's "
+        "IndexConfig.fields: `a.b`, `a[*].b`, `a[0]`, `$` for the whole value); "
+        "null: the server's default fields; false: not searchable by query",
+    )
+    ttl: TTL | None = Field(None, description="minutes until the item expires; null: default")
+
+
+class DeleteItem(StrictRequest):
+    namespace: NonEmptyNamespace
+    key: Key
+
+
+class SearchItems(StrictRequest):
+    namespace_prefix: Namespace = Field(default_factory=list)
+    filter: dict[str, Any] | None = Field(
+        None,
+        description="exact values, or operators $eq $ne $gt $gte $lt $lte, by value field "
+        "(dotted paths reach nested fields)",
+    )
+    limit: JSONInteger = Field(10, ge=1, le=MAX_LIMIT)
+    offset: JSONInteger = Field(0, ge=0)
+    query: Annotated[str, Field(max_length=10_000)] | None = None
+    refresh_ttl: bool | None = None
+
+
+class ListNamespaces(StrictRequest):
+    prefix: Namespace | None = None
+    suffix: Namespace | None = None
+    max_depth: JSONInteger | None = Field(None, ge=1)
+    limit: JSONInteger = Field(100, ge=1, le=MAX_LIMIT)
+    offset: JSONInteger = Field(0, ge=0)
+
+
+class ItemOut(BaseModel):
+    namespace: list[str]
+    key: str
+    value: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SearchItemOut(ItemOut):
+    score: float | None = None
+
+
+class SearchItemsOut(BaseModel):
+    items: list[SearchItemOut]
+
+
+class NamespacesOut(BaseModel):
+    namespaces: list[list[str]]

@@ -1,0 +1,106 @@
+"""The store API in-process: tenants never see each other's items, the OpenAPI document
+describes every store route, and bodies must be JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from memory_api.store.fields import matches, texts_at
+
+pytestmark = pytest.mark.model
+
+ONE = {"x-api-key": "key-one"}
+TWO = {"x-api-key": "key-two"}
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"api_keys": "one:key-one,two:key-two"}
+
+
+async def test_tenants_are_isolated(client: httpx.AsyncClient) -> None:
+    body = {"namespace": ["shared"], "key": "k", "value": {"owner": "one"}}
+    assert (await client.put("/store/items", json=body, headers=ONE)).status_code == 204
+    params = {"namespace": "shared", "key": "k"}
+    assert (await client.get("/store/items", params=params, headers=TWO)).status_code == 404
+    assert (await client.post("/store/items/search", json={}, headers=TWO)).json() == {"items": []}
+    assert (await client.post("/store/namespaces", json={}, headers=TWO)).json() == {
+        "namespaces": []
+    }
+    # the other tenant's delete of the same namespace and key deletes nothing of ours
+    await client.request("DELETE", "/store/items", json=body | {"value": None}, headers=TWO)
+    delete = {"namespace": ["shared"], "key": "k"}
+    assert (
+        await client.request("DELETE", "/store/items", json=delete, headers=TWO)
+    ).status_code == 204
+    mine = await client.get("/store/items", params=params, headers=ONE)
+    assert mine.json()["value"] == {"owner": "one"}
+    assert (await client.get("/store/items", params=params)).status_code == 401
+
+
+async def test_openapi_and_media_types(app: FastAPI, client: httpx.AsyncClient) -> None:
+    paths = app.openapi()["paths"]
+    assert sorted(
+        (method, path)
+        for path, item in paths.items()
+        if path.startswith("/store")
+        for method in item
+    ) == [
+        ("delete", "/store/items"),
+        ("get", "/store/items"),
+        ("post", "/store/items/search"),
+        ("post", "/store/namespaces"),
+        ("put", "/store/items"),
+    ]
+    for method, path in (
+        ("PUT", "/store/items"),
+        ("DELETE", "/store/items"),
+        ("POST", "/store/items/search"),
+        ("POST", "/store/namespaces"),
+    ):
+        response = await client.request(
+            method, path, content=b"{}", headers={**ONE, "content-type": "text/plain"}
+        )
+        assert response.status_code == 415, (method, path)
+
+
+def test_texts_at_follows_langgraph_paths() -> None:
+    value = {"a": {"b": "x"}, "l": [{"t": "one"}, {"t": "two"}, {"u": 3}], "n": 5, "e": ""}
+    assert texts_at(value, ["a.b"]) == ["x"]
+    assert texts_at(value, ["l[*].t"]) == ["one", "two"]
+    assert texts_at(value, ["l[0].t", "l[-1]"]) == ["one", '{"u":3}']
+    assert texts_at(value, ["n", "missing", "l[9]", "e"]) == ["5"]
+    assert texts_at({"k": "v"}, ["$"]) == ['{"k":"v"}']
+
+
+def test_filter_semantics() -> None:
+    value = {"n": 3, "s": "b", "flag": True, "nested": {"x": 1}}
+    assert matches(value, {"n": 3, "nested.x": 1})
+    assert not matches(value, {"n": "3"})
+    assert matches(value, {"n": {"$gt": 2, "$lte": 3}})
+    assert not matches(value, {"n": {"$gt": 3}})
+    assert matches(value, {"s": {"$gte": "a", "$lt": "c"}})
+    assert not matches(value, {"s": {"$gt": 1}})  # a string is not greater than a number
+    assert not matches(value, {"flag": {"$gt": 0}})  # nor is a boolean
+    assert matches(value, {"missing": {"$ne": 1}})
+    assert not matches(value, {"missing": {"$eq": None}})
+    assert matches(value, {"nested": {"x": 1}})  # a dict without operators is a value
+
+
+async def test_erasing_a_tenant_erases_its_items(client: httpx.AsyncClient) -> None:
+    for tenant_headers, keys in ((ONE, ("a", "b")), (TWO, ("c",))):
+        for key in keys:
+            body = {"namespace": ["ns"], "key": key, "value": {"k": key}, "index": False}
+            assert (
+                await client.put("/store/items", json=body, headers=tenant_headers)
+            ).status_code == 204
+    erased = await client.delete("/tenant", params={"confirm": "one"}, headers=ONE)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["deleted"]["store_items"] == 2
+    assert (await client.post("/store/items/search", json={}, headers=ONE)).json() == {"items": []}
+    left = (await client.post("/store/items/search", json={}, headers=TWO)).json()["items"]
+    assert [item["key"] for item in left] == ["c"]
