@@ -1,228 +1,252 @@
-"""/rag_query latency on a large collection, beside the cost of its parts, in one run.
+"""/rag_query latency per mode (semantic, hybrid, lexical) on a large collection, per backend.
 
-    python -m bench.query_latency [--chunks 100000] [--queries 300]
-Target: the API adds at most 20% at p50 over its parts: embedding the query, then one raw
-Chroma query with that vector and the same parameters, timed back to back in one loop as the
-API runs them. Each part timed alone in its own loop (warm caches, a lower bound) is reported
-beside it. The API is timed with the minimal HTTP/1.1 client of bench/_common.py, one request
-at a time; the p50 seen from an httpx client is reported too.
-Vectors are synthetic unit vectors (embedding 100k chunks here would take hours); the query
-path does not depend on how the stored vectors were made. The API's database holds no chunk rows
-for them, so each hit's look-up finds nothing: the answer is empty, the work is all done.
+    python -m bench.query_latency [--chunks 100000] [--queries 300] [--backends sqlite,postgres]
+        [--real-vectors 2000]
+
+Target (issue 12): at 100k chunks, hybrid p50 <= 1.5x the semantic p50 and p99 <= 2x, on
+SQLite + embedded Chroma and on PostgreSQL + a Chroma server, ratios measured in one run.
+
+The collection is what production builds, without embedding 100k texts through the model (hours
+on 2 cores): documents are LoCoMo dev sessions recombined (each a dated session of turns drawn
+at random from all the dev conversations, so names, dates and common words keep their real
+distribution), split by the service's own ``Splitter`` (chat turns) and written through the real
+``DocumentWriter`` with the real ``LexicalIndex``: chunk rows, lexical postings, frequencies and
+totals are exactly what ``/documents`` would write. Vectors: the real model's for the first
+``--real-vectors`` distinct chunk texts, random unit vectors for the rest (the output says how
+many of each); the vector index's cost does not depend on how its vectors were made.
+
+Queries are the LoCoMo dev questions, asked through a real server subprocess (``memory-api
+serve``) one at a time on one keep-alive connection (bench/_common.py's minimal HTTP/1.1 client),
+modes interleaved so that load drifts hit all modes alike; each answer must be non-empty.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import random
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
-import chromadb
 import httpx
 import numpy as np
-from chromadb.config import Settings as ChromaSettings
 
-from bench._common import MODEL_DIR, get, percentile, post, report, sequential, server
+from bench._common import (
+    MODEL_DIR,
+    REPO,
+    percentile,
+    post,
+    report,
+    sequential,
+    server,
+    temporary_postgres,
+)
 from memory_api.auth.keys import DEFAULT_TENANT
-from memory_api.collections.repository import CollectionRepository
-from memory_api.components import chroma_config
-from memory_api.db.columns import utcnow
-from memory_api.db.engine import create_engine
-from memory_api.db.session import Database
-from memory_api.embeddings.local import MODEL_NAME, LocalEmbedder, model_name
+from memory_api.collections.service import chunking_of
+from memory_api.components import open_components
+from memory_api.db.migrate import upgrade
+from memory_api.documents.api_service import DocumentsService, Incoming, _new_document
+from memory_api.documents.repository import NewDocument
+from memory_api.ingestion.splitter import Splitter
+from memory_api.ingestion.writer import DocumentWriter, distinct_texts
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
-from memory_api.vectorstore.chroma import VectorStore
 
-COLLECTION = "bench-query"
-QUERIES = [
-    "how do I rotate the API keys",
-    "what did the user say about the deadline",
-    "summary of the deployment notes",
-    "where is the retry policy configured",
-]
+# ../shared beside the repository (a clone in /work/main, or a worktree in /work/wt/<branch>)
+DATASETS = [root / "shared" / "datasets" / "locomo-dev" for root in (REPO.parent, REPO.parents[1])]
+COLLECTION = "bench-latency"
+MODES = ("semantic", "hybrid", "lexical")
+TURNS_PER_SESSION = (12, 30)
+BATCH = 200  # documents per write transaction
 
 
-async def fill(chroma: ChromaServer, chunks: int) -> None:
-    settings = Settings(_env_file=None, chroma_host=chroma.host, chroma_port=chroma.port)  # type: ignore[call-arg]
-    store = VectorStore.from_config(chroma_config(settings))
-    await store.ensure_collection(COLLECTION, model=MODEL_NAME, dimension=384)
-    rng = np.random.default_rng(0)
-    step = 5000
-    for start in range(0, chunks, step):
-        vectors = rng.standard_normal((step, 384)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        ids = [f"c{i}" for i in range(start, start + step)]
-        await store.upsert(COLLECTION, ids, vectors)
+def corpus(dataset: Path) -> tuple[list[str], list[str], list[str]]:
+    """All dev turns (as the retrieval benchmark's files write them), session dates, questions."""
+    turns, dates, asked = [], [], []
+    for path in sorted(dataset.glob("*.json")):
+        conversation = json.loads(path.read_text())
+        number = 1
+        while f"session_{number}" in conversation:
+            dates.append(conversation[f"session_{number}_date_time"])
+            for turn in conversation[f"session_{number}"]:
+                line = f"{turn['speaker']}: {turn['text']}"
+                if turn.get("blip_caption"):
+                    line += f" [shares a photo: {turn['blip_caption']}]"
+                turns.append(line)
+            number += 1
+        asked += [qa["question"] for qa in conversation["qa"] if qa.get("question")]
+    if not turns:
+        raise SystemExit(f"no LoCoMo conversation in {dataset} (see --dataset)")
+    return turns, dates, asked
 
 
-async def register(data_dir: Path, model: str) -> None:
-    """Point the API's default collection at the filled vector collection (the registry)."""
-    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    database = Database(create_engine(settings))
-    await database.start()
+def session_text(rng: random.Random, turns: list[str], dates: list[str], number: int) -> str:
+    count = rng.randint(*TURNS_PER_SESSION)
+    lines = [f"Session {number} ({rng.choice(dates)})"]
+    lines += [f"[D{number}:{i + 1}] {turn}" for i, turn in enumerate(rng.sample(turns, count))]
+    return "\n".join(lines) + "\n"
+
+
+async def build(settings: Settings, dataset: Path, chunks: int, real: int) -> dict[str, Any]:
+    """Write documents until the collection holds ``chunks`` chunk rows."""
+    turns, dates, _ = corpus(dataset)
+    rng = random.Random(0)
+    vectors_rng = np.random.default_rng(0)
+    written = embedded_real = number = 0
+    started = time.monotonic()
+    async with open_components(settings) as components:
+        service = DocumentsService(components, DEFAULT_TENANT)
+        collection = await service.for_writing(settings.collection_name)
+        splitter = Splitter(*chunking_of(collection, settings))
+        writer = DocumentWriter(
+            components.database, components.embedder, components.vectors, components.lexical
+        )
+        while written < chunks:
+            batch: list[NewDocument] = []
+            pending = 0
+            while written + pending < chunks and len(batch) < BATCH:
+                number += 1
+                text = session_text(rng, turns, dates, number)
+                document = _new_document(splitter, Incoming(f"s{number}.txt", text, {}))
+                document.chunks[:] = document.chunks[: chunks - written - pending]
+                batch.append(document)
+                pending += len(document.chunks)
+            texts = distinct_texts(batch)
+            keys = list(texts)
+            vectors: dict[str, np.ndarray] = {}
+            take = max(0, min(real - embedded_real, len(keys)))
+            if take:
+                vectors |= await writer.embed({key: texts[key] for key in keys[:take]})
+                embedded_real += take
+            rest = keys[take:]
+            if rest:
+                noise = vectors_rng.standard_normal((len(rest), 384)).astype(np.float32)
+                noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+                vectors |= dict(zip(rest, noise, strict=True))
+            result = await writer.write(collection, batch, vectors)
+            written += result.chunks_written
+    return {
+        "chunks": written,
+        "documents": number,
+        "vectors_from_the_model": embedded_real,
+        "vectors_random_unit": written - embedded_real,
+        "build_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def measure(
+    env: dict[str, str], tmp: Path, questions: list[str], count: int, top_k: int
+) -> dict[str, Any]:
+    api = server(tmp, **env)
+    api.start()
     try:
-        async with database.unit_of_work() as session:
-            await CollectionRepository(session).create(
-                {
-                    "tenant": DEFAULT_TENANT,
-                    "name": COLLECTION,
-                    "embedding_model": model,
-                    "embedding_dimension": 384,
-                    "vector_collection": COLLECTION,
-                    "metadata_json": {},
-                    "created_at": utcnow(),
-                }
-            )
+        timings: dict[str, list[float]] = {mode: [] for mode in MODES}
+        empty: dict[str, int] = dict.fromkeys(MODES, 0)
+        with httpx.Client(base_url=api.url, timeout=60) as client:
+            for mode in MODES:  # every answer non-empty: the index is really searched
+                for question in questions[:20]:
+                    body = {"query": question, "top_k": top_k, "mode": mode}
+                    response = client.post("/rag_query", json=body)
+                    response.raise_for_status()
+                    empty[mode] += not response.json()["results"]
+        requests = [
+            post("/rag_query", {"query": questions[i % len(questions)], "top_k": top_k, "mode": m})
+            for i in range(count)
+            for m in MODES
+        ]
+        sequential(api.port, lambda i: requests[i % len(requests)], 30)  # warm-up
+        samples = sequential(api.port, lambda i: requests[i], len(requests))
+        for i, seconds in enumerate(samples):
+            timings[MODES[i % len(MODES)]].append(seconds)
     finally:
-        await database.dispose()
+        api.stop()
+    ms = {
+        mode: {q: round(percentile(values, q) * 1000, 2) for q in (50, 95, 99)}
+        for mode, values in timings.items()
+    }
+    ratio_p50 = ms["hybrid"][50] / ms["semantic"][50]
+    ratio_p99 = ms["hybrid"][99] / ms["semantic"][99]
+    return {
+        "ms": {mode: {f"p{q}": v for q, v in figures.items()} for mode, figures in ms.items()},
+        "empty_answers_of_20": empty,
+        "hybrid_over_semantic_p50": round(ratio_p50, 3),
+        "hybrid_over_semantic_p99": round(ratio_p99, 3),
+        "met": ratio_p50 <= 1.5 and ratio_p99 <= 2.0,
+    }
 
 
-def timed(call: object, n: int) -> list[float]:
-    samples = []
-    for i in range(n):
-        started = time.perf_counter()
-        call(i)  # type: ignore[operator]
-        samples.append(time.perf_counter() - started)
-    return samples
+def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        env = {
+            "MEMORY_API_EMBEDDING_PRECISION": args.precision,
+            "MEMORY_API_COLLECTION_NAME": COLLECTION,
+        }
+        if backend == "postgres":
+            chroma = ChromaServer(tmp / "chroma")
+            chroma.start()
+            stack.callback(chroma.stop)
+            env |= {
+                "MEMORY_API_DATABASE_URL": stack.enter_context(temporary_postgres()),
+                "MEMORY_API_CHROMA_HOST": chroma.host,
+                "MEMORY_API_CHROMA_PORT": str(chroma.port),
+            }
+        for key, value in env.items():
+            os.environ[key] = value
+        os.environ["MEMORY_API_DATA_DIR"] = str(tmp / "data")
+        os.environ.setdefault("MEMORY_API_EMBEDDING_MODEL_DIR", MODEL_DIR)
+        try:
+            settings = Settings(_env_file=None)  # type: ignore[call-arg]
+            upgrade(settings)
+            built = asyncio.run(build(settings, args.dataset, args.chunks, args.real_vectors))
+        finally:
+            for key in [*env, "MEMORY_API_DATA_DIR"]:
+                os.environ.pop(key, None)
+        print(f"{backend}: built {built}", flush=True)
+        return {**built, **measure(env, tmp, questions, args.queries, args.top_k)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=300, help="per mode")
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--real-vectors", type=int, default=2000)
+    parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--precision", choices=["fp32", "int8"], default="int8")
+    parser.add_argument(
+        "--dataset", type=Path, default=next((d for d in DATASETS if d.exists()), DATASETS[0])
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        chroma = ChromaServer(tmp / "chroma")
-        chroma.start()
-        try:
-            started = time.monotonic()
-            asyncio.run(fill(chroma, args.chunks))
-            fill_seconds = time.monotonic() - started
-            api = server(
-                tmp,
-                MEMORY_API_CHROMA_HOST=chroma.host,
-                MEMORY_API_CHROMA_PORT=str(chroma.port),
-                MEMORY_API_COLLECTION_NAME=COLLECTION,
-                MEMORY_API_EMBEDDING_PRECISION=args.precision,
-            )
-            api.start()
-            asyncio.run(register(tmp / "data", model_name(args.precision)))
-            # The API timed with a minimal HTTP/1.1 client (as the load benchmarks use), so the
-            # figure is the server's and not a Python client library's; httpx beside it.
-            request = lambda i: post(  # noqa: E731
-                "/rag_query", {"query": QUERIES[i % 4], "top_k": args.top_k}
-            )
-            sequential(api.port, request, 20)  # warm-up
-            noop_times = sequential(api.port, lambda i: get("/livez"), args.queries)
-            api_times = sequential(api.port, request, args.queries)
-            with httpx.Client(base_url=api.url, timeout=30) as client:
-                body = lambda i: {"query": QUERIES[i % 4], "top_k": args.top_k}  # noqa: E731
-                httpx_times = timed(
-                    lambda i: client.post("/rag_query", json=body(i)).raise_for_status(),
-                    args.queries,
-                )
-            api.stop()
-
-            embedder = LocalEmbedder(
-                Path(MODEL_DIR), precision=args.precision, cache_dir=tmp / "data" / "models"
-            )
-            asyncio.run(embedder.start())
-            loop = asyncio.new_event_loop()
-            embed = lambda i: loop.run_until_complete(embedder.embed_query(QUERIES[i % 4]))  # noqa: E731
-            raw = chromadb.HttpClient(
-                host=chroma.host,
-                port=chroma.port,
-                settings=ChromaSettings(anonymized_telemetry=False),
-            )
-            collection = raw.get_collection(COLLECTION, embedding_function=None)
-
-            def query(vector: np.ndarray) -> object:
-                return collection.query(
-                    query_embeddings=[vector],
-                    n_results=args.top_k,
-                    include=["documents", "metadatas", "distances"],
-                )
-
-            vectors = [embed(i) for i in range(4)]
-            timed(lambda i: query(vectors[i % 4]), 20)
-            # The parts as the API runs them: embed, then query Chroma with that vector.
-            embed_times, chroma_times, parts_times = [], [], []
-            for i in range(args.queries):
-                started = time.perf_counter()
-                vector = embed(i)
-                embedded = time.perf_counter()
-                query(vector)
-                done = time.perf_counter()
-                embed_times.append(embedded - started)
-                chroma_times.append(done - embedded)
-                parts_times.append(done - started)
-            # Each part alone, in a loop of its own (warm caches: a lower bound).
-            embed_alone = timed(embed, args.queries)
-            chroma_alone = timed(lambda i: query(vectors[i % 4]), args.queries)
-            padded = _padded_cost(embedder, args.queries // 3)
-            loop.close()
-        finally:
-            chroma.stop()
-    p50 = {
-        name: percentile(values, 50) * 1000
-        for name, values in {
-            "api": api_times,
-            "embed": embed_times,
-            "chroma": chroma_times,
-            "parts": parts_times,
-            "embed_alone": embed_alone,
-            "chroma_alone": chroma_alone,
-        }.items()
+    _, _, questions = corpus(args.dataset)
+    random.Random(1).shuffle(questions)
+    load_before = os.getloadavg()
+    results = {
+        backend: run_backend(backend, args, questions) for backend in args.backends.split(",")
     }
-    overhead = p50["api"] / p50["parts"] - 1
-    round_trip = percentile(noop_times, 50) * 1000  # client + HTTP + middleware, nothing else
+    backends = args.backends.split(",")
+    # one file per set of backends, so the two may run as two processes side by side
     report(
-        "query_latency",
+        "query_latency"
+        if set(backends) == {"sqlite", "postgres"}
+        else f"query_latency_{backends[0]}",
         {
             "chunks": args.chunks,
-            "fill_seconds": round(fill_seconds, 1),
-            "api_ms": {
-                "p50": round(p50["api"], 2),
-                "p99": round(percentile(api_times, 99) * 1000, 2),
-            },
-            "parts_ms_p50": {
-                "embed_then_chroma": round(p50["parts"], 2),
-                "embed": round(p50["embed"], 2),
-                "chroma": round(p50["chroma"], 2),
-            },
-            "parts_alone_ms_p50": {
-                "embed": round(p50["embed_alone"], 2),
-                "chroma": round(p50["chroma_alone"], 2),
-            },
-            "embed_query_padded_to_256_ms_p50": round(padded, 2),
-            "noop_round_trip_ms_p50": round(round_trip, 2),
-            "api_ms_p50_from_an_httpx_client": round(percentile(httpx_times, 50) * 1000, 2),
-            "api_overhead_at_p50": round(overhead, 3),
-            "api_overhead_over_parts_alone": round(
-                p50["api"] / (p50["embed_alone"] + p50["chroma_alone"]) - 1, 3
-            ),
-            "target": "api overhead <= 0.20",
-            "met": overhead <= 0.20,
+            "queries_per_mode": args.queries,
+            "top_k": args.top_k,
+            "corpus": "LoCoMo dev turns recombined into dated sessions, written by DocumentWriter",
+            "target": "hybrid p50 <= 1.5x semantic p50 and p99 <= 2x, each backend",
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "backends": results,
+            "met": all(result["met"] for result in results.values()),
         },
     )
-
-
-def _padded_cost(embedder: LocalEmbedder, n: int) -> float:
-    """What Chroma's own runner pays: every query padded to 256 tokens."""
-    encoding = embedder._tokenizer.encode(QUERIES[0])
-    ids = np.zeros((1, 256), dtype=np.int64)
-    mask = np.zeros((1, 256), dtype=np.int64)
-    ids[0, : len(encoding.ids)] = encoding.ids
-    mask[0, : len(encoding.ids)] = 1
-    feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    times = timed(lambda i: embedder._session.run(None, feed), n)
-    return percentile(times, 50) * 1000
 
 
 if __name__ == "__main__":
