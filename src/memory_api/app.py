@@ -34,7 +34,7 @@ from memory_api.indexing.roots import prepare_index_roots
 from memory_api.indexing.routes import router as indexing_router
 from memory_api.jobs.handlers import JobHandlers
 from memory_api.jobs.worker import JobWorker
-from memory_api.observability.metrics import install_metrics
+from memory_api.observability.metrics import install_metrics, plain_paths
 from memory_api.observability.routes import router as metrics_router
 from memory_api.reembed import handler as reembedding
 from memory_api.reembed.routes import router as reembed_router
@@ -149,8 +149,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     if settings.api_keys:
         app.add_middleware(APIKeyMiddleware, keys=settings.parsed_api_keys())
         _declare_security(app)
-    install_metrics(app)
-    app.add_middleware(RequestLogMiddleware)
+    # One layer logs, counts and times each request (the metrics use the route templates).
+    metrics = install_metrics(app, middleware=False)
+    app.add_middleware(RequestLogMiddleware, metrics=metrics, plain_paths=plain_paths(app))
     install_exception_handlers(app)
     app.include_router(state_router)
     app.include_router(search_router)

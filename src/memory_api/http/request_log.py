@@ -1,4 +1,5 @@
-"""One structured log line per request, with a request id that is accepted and returned.
+"""One structured log line per request, with a request id that is accepted and returned,
+and the request's metrics: one layer that times each request once.
 
 Only the method, path, status and duration are logged: never headers (keys), bodies (state
 contents) or query strings.
@@ -7,13 +8,15 @@ contents) or query strings.
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
 import re
 import time
 import uuid
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from memory_api.observability.metrics import Metrics
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -31,8 +34,19 @@ class RequestIdFilter(logging.Filter):
 
 
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """With ``metrics``, also counts and times each request by its route template (what
+    ``MetricsMiddleware`` does, without a second layer, timer and send wrapper per request:
+    bench.state_throughput); ``plain_paths`` as there."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics | None = None,
+        plain_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
+        self.metrics = metrics
+        self.plain_paths = plain_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,19 +70,28 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
+            if self.metrics is not None:
+                self._observe(self.metrics, scope, status, seconds)
             if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    json.dumps(
-                        {
-                            "request_id": request_id,
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "status": status,
-                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        }
-                    )
-                )
+                # orjson: a fifth of json.dumps's time for the same line.
+                line = {
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                }
+                access_logger.info(orjson.dumps(line).decode())
             request_id_var.reset(token)
+
+    def _observe(self, metrics: Metrics, scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", None)
+        if route is None:
+            route = scope["path"] if scope["path"] in self.plain_paths else "unmatched"
+        method = scope["method"]
+        metrics.requests.labels(method, route, str(status)).inc()
+        metrics.latency.labels(method, route).observe(seconds)
 
 
 def _header(scope: Scope, name: str) -> str | None:

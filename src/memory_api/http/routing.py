@@ -25,7 +25,11 @@ from memory_api.http.schemas import ErrorResponse
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
 _MEDIA_TYPES = "__memory_api_media_types__"
+_FAST_PATH = "__memory_api_fast_path__"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+#: The endpoint's arguments for the common form of a request, read without FastAPI's
+#: dependency solving; None to let FastAPI bind them (and say what is wrong with the request).
+FastPath = Callable[[Request], Coroutine[Any, Any, dict[str, Any] | None]]
 
 
 def accepts(*media_types: str) -> Callable[[Endpoint], Endpoint]:
@@ -52,6 +56,21 @@ class SlashedConvertor(Convertor[str]):
 
     def to_string(self, value: str) -> str:
         return value
+
+
+def fast_path(handler: FastPath) -> Callable[[Endpoint], Endpoint]:
+    """Give a hot endpoint (one that returns a ``Response``) a ``handler`` that binds its
+    arguments first (below the route decorator). FastAPI solves every parameter and
+    dependency per request (a third of a GET /state's CPU time, bench.state_throughput); the
+    handler reads the few it needs from the request itself and returns None for anything it
+    does not fully check, so errors still come from FastAPI, unchanged. The endpoint runs
+    after the body checks, inside FastAPI's exception handling, as it otherwise would."""
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        setattr(endpoint, _FAST_PATH, handler)
+        return endpoint
+
+    return declare
 
 
 register_url_convertor("slashed", SlashedConvertor())
@@ -119,13 +138,20 @@ class JSONRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if not self.media_types:
+        fast: FastPath | None = getattr(self.endpoint, _FAST_PATH, None)
+        if not self.media_types and fast is None:
             return handler
 
         async def route_handler(request: Request) -> Response:
-            if request.method in BODY_METHODS:
+            if self.media_types and request.method in BODY_METHODS:
                 request = JSONRequest(request.scope, request.receive)
                 await self._check_body(request)
-            return await handler(request)
+            arguments = None if fast is None else await fast(request)
+            if arguments is None:
+                return await handler(request)
+            response = await self.endpoint(**arguments)
+            if not isinstance(response, Response):
+                raise TypeError(f"{self.endpoint.__name__} has a fast path: return a Response")
+            return response
 
         return route_handler

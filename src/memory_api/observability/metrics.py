@@ -87,13 +87,18 @@ class MetricsMiddleware:
             self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 
 
-def install_metrics(app: FastAPI) -> Metrics:
-    metrics = Metrics()
-    app.state.metrics = metrics
-    plain_paths = frozenset(
+def plain_paths(app: FastAPI) -> frozenset[str]:
+    return frozenset(
         route.path
         for route in app.routes
         if isinstance(route, Route) and not isinstance(route, APIRoute) and "{" not in route.path
     )
-    app.add_middleware(MetricsMiddleware, metrics=metrics, plain_paths=plain_paths)
+
+
+def install_metrics(app: FastAPI, *, middleware: bool = True) -> Metrics:
+    """``middleware=False``: the caller records the requests itself (the request log does)."""
+    metrics = Metrics()
+    app.state.metrics = metrics
+    if middleware:
+        app.add_middleware(MetricsMiddleware, metrics=metrics, plain_paths=plain_paths(app))
     return metrics

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
-from memory_api.http.routing import JSONRoute, accepts
+from memory_api.http.routing import JSONRoute, accepts, fast_path
 from memory_api.http.schemas import error_responses
+from memory_api.state.fast_path import retrieve_arguments, store_arguments
 from memory_api.state.paging import decode_cursor, encode_cursor
 from memory_api.state.patching import parse_patch
 from memory_api.state.preconditions import Preconditions, TagList, etag
@@ -95,6 +96,7 @@ PATCH_ERRORS = error_responses(404, 409, 412, 413, 422, 503, d404="Session not f
     response_model=StateStoreResponse,
     responses=WRITE_ERRORS,
 )
+@fast_path(store_arguments)
 async def store_state(
     session_id: SessionId,
     body: StateStoreRequest,
@@ -122,6 +124,7 @@ async def store_state(
     response_model=StateResponse,
     responses={304: {"description": "Still at the ETag given in If-None-Match"}, **NOT_FOUND},
 )
+@fast_path(retrieve_arguments)
 async def retrieve_state(
     session_id: SessionId,
     service: StateServiceDep,

@@ -1,0 +1,61 @@
+"""The state routes' fast argument binding (state/fast_path.py) answers the common requests,
+and leaves every other form to FastAPI, whose answers (errors included) stay the same."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from memory_api.state import fast_path
+
+
+@pytest.fixture
+def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The session ids the fast path built a service for."""
+    calls: list[str] = []
+    build = fast_path.get_state_service
+
+    async def counting(*args: Any) -> Any:
+        calls.append("service")
+        return await build(*args)
+
+    monkeypatch.setattr(fast_path, "get_state_service", counting)
+    return calls
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_common_requests_take_the_fast_path(
+    client: httpx.AsyncClient, fast_calls: list[str]
+) -> None:
+    stored = await client.post("/state/s1", json={"state_data": {"v": 1}})
+    assert (stored.status_code, stored.headers["etag"]) == (201, '"1"')
+    assert stored.json() == {"status": "ok", "session_id": "s1"}
+    read = await client.get("/state/s1")
+    assert (read.status_code, read.json()["state_data"]) == (200, {"v": 1})
+    unchanged = await client.get("/state/s1", headers={"If-None-Match": '"1"'})
+    assert unchanged.status_code == 304
+    assert fast_calls == ["service"] * 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_other_forms_are_bound_by_fastapi(
+    client: httpx.AsyncClient, fast_calls: list[str]
+) -> None:
+    await client.post("/state/s1", json={"state_data": {"v": 1}})
+    fast_calls.clear()
+    assert (await client.get("/state/s1", params={"version": 1})).status_code == 200
+    bad_version = await client.get("/state/s1", params={"version": "x"})
+    assert (bad_version.status_code, bad_version.json()["detail"][0]["loc"]) == (
+        422,
+        ["query", "version"],
+    )
+    bad_body = await client.post("/state/s1", json={"state_data": [1]})
+    assert (bad_body.status_code, bad_body.json()["detail"][0]["loc"]) == (
+        422,
+        ["body", "state_data"],
+    )
+    bad_id = await client.get("/state/" + "a" * 257)
+    assert bad_id.status_code == 422
+    assert fast_calls == []
