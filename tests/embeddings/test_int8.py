@@ -13,12 +13,14 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from memory_api.app import create_app
+from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.collections.precision import precision_for
 from memory_api.db.engine import create_engine
 from memory_api.db.session import Database
 from memory_api.embeddings.local import LocalEmbedder, find_model_files
 from memory_api.embeddings.quantize import cached_int8_path, ensure_int8_model
 from memory_api.settings import Settings
+from memory_api.tenants.grants import IndexRoot
 from memory_api.testing.collections import register_collection
 from memory_api.testing.database import clear_tables
 
@@ -166,7 +168,7 @@ async def test_int8_on_an_fp32_collection_is_409_naming_both(
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("some notes")
-    settings = settings.model_copy(update={"index_roots": [docs]})
+    settings = settings.model_copy(update={"index_roots": [IndexRoot(DEFAULT_TENANT, docs)]})
     async for app in _started(settings):
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t"

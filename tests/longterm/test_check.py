@@ -94,5 +94,5 @@ async def test_check_names_another_model_without_loading_one(
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["model_problem"] == (
         "collection built with other-model (8 dimensions), configured model is "
-        "all-MiniLM-L6-v2 (model not loaded)"
+        "all-MiniLM-L6-v2-int8 (model not loaded)"  # int8: the default for a non-fp32 database
     )

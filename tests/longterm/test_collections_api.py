@@ -74,7 +74,7 @@ async def test_create_list_show(lt_client: httpx.AsyncClient) -> None:
         "metadata": {"team": "ops"},
         "documents": 0,
         "chunks": 0,
-        "embedding_model": "all-MiniLM-L6-v2",
+        "embedding_model": "all-MiniLM-L6-v2-int8",  # the default build for a new database
         "embedding_dimension": 384,
         "chunk_size": 300,
         "chunk_overlap": 30,

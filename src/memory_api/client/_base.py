@@ -112,7 +112,7 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
 
 STATE = _adapter(StateResponse)
 STATES = _adapter(list[StateRetrieveResponse])
-PAGE = _adapter(SessionsPage)
+SESSIONS_PAGE = _adapter(SessionsPage)
 VERSIONS = _adapter(list[StateVersionInfo])
 STORED = _adapter(StateStored)
 QUERY = _adapter(RAGQueryResponse)
@@ -125,7 +125,7 @@ COLLECTION = _adapter(CollectionInfo)
 COLLECTIONS = _adapter(list[CollectionInfo])
 WRITTEN = _adapter(DocumentWritten)
 BATCH = _adapter(BatchResponse)
-PAGE = _adapter(DocumentPage)
+DOCUMENTS_PAGE = _adapter(DocumentPage)
 DOCUMENT = _adapter(DocumentDetail)
 UPLOADED = _adapter(UploadResponse | IndexTaskStartResponse)
 ERASED = _adapter(TenantErasedResponse)
@@ -210,7 +210,7 @@ class Calls:
         params: dict[str, Any] = {"limit": limit, "envelope": "true"}
         params.update({"include_state": str(include_state).lower()})
         params.update({k: v for k, v in {"cursor": cursor, "prefix": prefix}.items() if v})
-        return Call("GET", "/sessions", PAGE, params=params)
+        return Call("GET", "/sessions", SESSIONS_PAGE, params=params)
 
     @staticmethod
     def query(
@@ -323,7 +323,7 @@ class DocumentCalls:
         params: dict[str, Any] = {"prefix": prefix, "limit": limit}
         if cursor is not None:
             params["cursor"] = cursor
-        return Call("GET", DocumentCalls._documents(collection), PAGE, params=params)
+        return Call("GET", DocumentCalls._documents(collection), DOCUMENTS_PAGE, params=params)
 
     @staticmethod
     def get_document(collection: str, doc_id: str) -> Call[DocumentDetail]:

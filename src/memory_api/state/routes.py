@@ -150,8 +150,13 @@ async def retrieve_state(
         "requestBody": {
             "required": True,
             "content": {
-                MERGE_PATCH: {"schema": {"type": "object"}},
-                JSON_PATCH: {"schema": {"type": "array", "items": JSON_PATCH_OPERATION}},
+                MERGE_PATCH: {"schema": {"type": "object"}, "example": {"step": 3}},
+                # An example of its own: ReDoc's sampler cannot draw an array of oneOf (it
+                # warns "found allOf with array type" in the browser's console).
+                JSON_PATCH: {
+                    "schema": {"type": "array", "items": JSON_PATCH_OPERATION},
+                    "example": [{"op": "add", "path": "/messages/-", "value": "hello"}],
+                },
             },
         }
     },
