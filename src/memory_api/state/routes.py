@@ -225,7 +225,25 @@ async def state_history(
     summary="List sessions, most recently updated first",
     description="A full page carries the next page's cursor in the X-Next-Cursor header "
     "(and in the body with envelope=true: {sessions: [StateResponse], next_cursor}).",
-    responses=error_responses(422, 503),
+    responses={
+        # An example of its own: ReDoc's sampler cannot merge a choice of arrays (it warns
+        # "found allOf with array type" in the browser's console).
+        200: {
+            "content": {
+                "application/json": {
+                    "example": [
+                        {
+                            "session_id": "agent-42",
+                            "state_data": {"step": 2},
+                            "created_at": "2026-12-01T15:00:00.123456Z",
+                            "updated_at": "2026-12-01T15:02:00.654321Z",
+                        }
+                    ]
+                }
+            }
+        },
+        **error_responses(422, 503),
+    },
 )
 async def list_sessions(
     service: StateServiceDep,
