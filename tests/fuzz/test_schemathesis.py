@@ -145,7 +145,7 @@ _BEYOND = re.compile(
     r"|'.*': (unsupported file type|no text could be extracted)|'.*' is not (UTF-8|a readable)"
     r"|doc_id '.*' is not valid|file name '.*' is empty|two files would be document"
     r"|cursor is not one this service returned|metadata (must be a JSON object|is not JSON)"
-    r"|'.*' is an encrypted PDF)",
+    r"|'.*' is an encrypted PDF|namespace: at most \d+ characters joined)",
     re.DOTALL,
 )
 
@@ -155,7 +155,11 @@ def _beyond_the_schema(response: Response) -> bool:
         return False
     detail = json.loads(response.content)["detail"]
     if isinstance(detail, list):
-        return any(error.get("type") == "json_int_out_of_range" for error in detail)
+        return any(
+            error.get("type") == "json_int_out_of_range"
+            or _BEYOND.match(error.get("msg", "").removeprefix("Value error, ")) is not None
+            for error in detail
+        )
     return isinstance(detail, str) and _BEYOND.match(detail) is not None
 
 

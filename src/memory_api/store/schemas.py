@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from memory_api.http.schemas import JSONInteger, StrictRequest
+from memory_api.http.schemas import INTEGRAL, JSONInteger, StrictRequest
 
 #: characters of a namespace joined by "." and of a key: both sit in the primary key, which
 #: must fit a PostgreSQL index entry (2704 bytes) whatever the characters.
@@ -49,25 +49,37 @@ def _no_nul(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Namespace = Annotated[list[str], AfterValidator(_namespace)]
-NonEmptyNamespace = Annotated[list[str], Field(min_length=1), AfterValidator(_namespace)]
+#: the rules of one label stated in the schema too (check_label says why in a 422)
+Label = Annotated[str, Field(min_length=1, pattern=r"^[^.\x00]*$")]
+Namespace = Annotated[list[Label], AfterValidator(_namespace)]
+NonEmptyNamespace = Annotated[list[Label], Field(min_length=1), AfterValidator(_namespace)]
 Key = Annotated[str, Field(min_length=1, max_length=KEY_MAX, pattern=r"^[^\x00]*$")]
 Value = Annotated[dict[str, Any], AfterValidator(_no_nul)]
 TTL = Annotated[float, Field(gt=0, le=MAX_TTL_MINUTES, description="minutes")]
 FieldPath = Annotated[str, Field(max_length=256)]
 
 
+def _boolean(value: Any) -> Any:
+    # Literal[False] alone takes 0 (0 == False in Python), which the schema does not allow.
+    if type(value) is not bool:
+        raise ValueError("index must be false, a list of JSON paths or null")
+    return value
+
+
+NotIndexed = Annotated[Literal[False], BeforeValidator(_boolean)]
+
+
 class PutItem(StrictRequest):
     namespace: NonEmptyNamespace
     key: Key
     value: Value
-    index: (
-        Literal[False] | Annotated[list[FieldPath], Field(max_length=MAX_INDEX_FIELDS)] | None
-    ) = Field(
-        None,
-        description="JSON paths of the value to embed for `query` (LangGraph's "
-        "IndexConfig.fields: `a.b`, `a[*].b`, `a[0]`, `$` for the whole value); "
-        "null: the server's default fields; false: not searchable by query",
+    index: NotIndexed | Annotated[list[FieldPath], Field(max_length=MAX_INDEX_FIELDS)] | None = (
+        Field(
+            None,
+            description="JSON paths of the value to embed for `query` (LangGraph's "
+            "IndexConfig.fields: `a.b`, `a[*].b`, `a[0]`, `$` for the whole value); "
+            "null: the server's default fields; false: not searchable by query",
+        )
     )
     ttl: TTL | None = Field(None, description="minutes until the item expires; null: default")
 
@@ -93,7 +105,8 @@ class SearchItems(StrictRequest):
 class ListNamespaces(StrictRequest):
     prefix: Namespace | None = None
     suffix: Namespace | None = None
-    max_depth: JSONInteger | None = Field(None, ge=1)
+    # INTEGRAL after the bounds: before them, the schema shows "ge" (not JSON Schema).
+    max_depth: Annotated[int, Field(ge=1), INTEGRAL] | None = None
     limit: JSONInteger = Field(100, ge=1, le=MAX_LIMIT)
     offset: JSONInteger = Field(0, ge=0)
 
