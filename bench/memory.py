@@ -1,5 +1,6 @@
-"""Server memory, embedded default: RSS idle, peak while indexing a 20k-paragraph corpus (the
-job reports the chunks it wrote: 10k at these settings), after it, after
+"""Server memory, embedded default: RSS idle, peak while indexing a corpus of ``--chunks`` chunks
+(the files are sized with the service's own splitter at the bench's chunk settings, and the
+job's ``chunks_written`` is reported), after it, after
 1,000 queries, and the embedding model's share in a bare process.
 
     python -m bench.memory [--chunks 20000] [--queries 1000] [--precision default|fp32|int8]
@@ -19,6 +20,7 @@ from pathlib import Path
 from bench._common import MODEL_DIR, report, rss_mib, server, tree_rss_mib
 from memory_api.client import MemoryClient
 from memory_api.embeddings.local import LocalEmbedder
+from memory_api.ingestion.splitter import Splitter
 
 
 class PeakSampler:
@@ -58,6 +60,29 @@ def model_share(precision: str, cache: Path) -> float:
     return rss_mib(os.getpid()) - before
 
 
+CHUNK_SIZE = 120
+PARAGRAPHS_PER_FILE = 20
+
+
+def _file_text(i: int) -> str:
+    return "\n\n".join(
+        f"File {i} note {p}: " + " ".join(f"t{i}x{p}y{k}" for k in range(12))
+        for p in range(PARAGRAPHS_PER_FILE)
+    )
+
+
+def write_corpus(docs: Path, chunks: int) -> None:
+    """Files until the splitter, at the bench's settings, makes at least ``chunks`` chunks
+    (it groups short paragraphs, so a paragraph is not a chunk)."""
+    splitter = Splitter(CHUNK_SIZE, 0)
+    made = i = 0
+    while made < chunks:
+        text = _file_text(i)
+        made += len(splitter.split(text, ".md"))
+        (docs / f"f{i:05d}.md").write_text(text)
+        i += 1
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--chunks", type=int, default=20_000)
@@ -71,17 +96,11 @@ def main() -> None:
         tmp = Path(tmp_name)
         docs = tmp / "docs"
         docs.mkdir()
-        per_file = 20
-        for i in range(args.chunks // per_file):
-            paragraphs = [
-                f"File {i} note {p}: " + " ".join(f"t{i}x{p}y{k}" for k in range(12))
-                for p in range(per_file)
-            ]
-            (docs / f"f{i:05d}.md").write_text("\n\n".join(paragraphs))
+        write_corpus(docs, args.chunks)
         api = server(
             tmp,
             MEMORY_API_INDEX_ROOTS=str(docs),
-            MEMORY_API_CHUNK_SIZE="120",
+            MEMORY_API_CHUNK_SIZE=str(CHUNK_SIZE),
             MEMORY_API_CHUNK_OVERLAP="0",
             MEMORY_API_EMBEDDING_CACHE_DIR=str(tmp / "models"),
             **precision,
@@ -106,6 +125,7 @@ def main() -> None:
         "memory",
         {
             "precision": model,
+            "chunks_requested": args.chunks,
             "chunks_indexed": result["chunks_written"],
             "queries": args.queries,
             "rss_idle_mib": round(idle, 1),

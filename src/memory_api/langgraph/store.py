@@ -9,18 +9,20 @@ Errors are the SDK's (``memory_api.client.APIStatusError``, ``TransportError``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import orjson
 from langgraph.store.base import (
+    NOT_PROVIDED,
     BaseStore,
     GetOp,
     Item,
     ListNamespacesOp,
+    NotProvided,
     Op,
     PutOp,
     Result,
@@ -37,6 +39,15 @@ _JSON = {"content-type": "application/json"}
 Call = tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]  # method, path, params, body
 
 
+class _ServerDefault(float):
+    """The ttl of a put that gave none when the store has no ``default_ttl`` of its own. LangGraph
+    would turn it into None, which means *never*; this one is sent as no ``ttl`` at all, so the
+    server's default TTL applies."""
+
+
+SERVER_DEFAULT_TTL = _ServerDefault("nan")
+
+
 def _call(op: Op) -> Call:
     if isinstance(op, GetOp):
         params: dict[str, Any] = {"namespace": ".".join(op.namespace), "key": op.key}
@@ -48,8 +59,8 @@ def _call(op: Op) -> Call:
         body: dict[str, Any] = {"namespace": op.namespace, "key": op.key, "value": op.value}
         if op.index is not None:
             body["index"] = op.index
-        if op.ttl is not None:
-            body["ttl"] = op.ttl
+        if op.ttl is not SERVER_DEFAULT_TTL:
+            body["ttl"] = op.ttl  # None: never expires
         return "PUT", "/store/items", None, body
     if isinstance(op, SearchOp):
         search = {
@@ -103,7 +114,8 @@ class MemoryAPIStore(BaseStore):
 
     ``url`` and ``api_key`` default to ``MEMORY_API_URL`` and ``MEMORY_API_KEY``. The tenant
     is the API key's. TTLs are minutes; ``ttl_config`` gives LangGraph's client-side defaults
-    (a put without ``ttl`` and without a ``default_ttl`` takes the server's default).
+    (a put without ``ttl`` and without a ``default_ttl`` takes the server's default; ``ttl=None``
+    never expires, as LangGraph defines it).
     """
 
     supports_ttl = True
@@ -126,6 +138,35 @@ class MemoryAPIStore(BaseStore):
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
+
+    def _ttl(self, ttl: float | NotProvided | None) -> float | NotProvided | None:
+        if ttl is NOT_PROVIDED and (self.ttl_config or {}).get("default_ttl") is None:
+            return SERVER_DEFAULT_TTL
+        return ttl
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        """LangGraph's ``put``: ``ttl=None`` never expires; no ``ttl`` takes ``ttl_config``'s
+        ``default_ttl``, or else the server's default."""
+        super().put(namespace, key, value, index, ttl=self._ttl(ttl))
+
+    async def aput(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        await super().aput(namespace, key, value, index, ttl=self._ttl(ttl))
 
     def _sync(self) -> httpx.Client:
         if self._client is None:

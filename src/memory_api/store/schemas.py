@@ -81,7 +81,12 @@ class PutItem(StrictRequest):
             "null: the server's default fields; false: not searchable by query",
         )
     )
-    ttl: TTL | None = Field(None, description="minutes until the item expires; null: default")
+    ttl: TTL | None = Field(
+        None,
+        description="minutes until the item expires (from its last access); null: never "
+        "(LangGraph's meaning, and what `langgraph_sdk` sends for no ttl); absent: the "
+        "server's default (`MEMORY_API_STORE_DEFAULT_TTL_MINUTES`, unset: never)",
+    )
 
 
 class DeleteItem(StrictRequest):
