@@ -146,9 +146,13 @@ def get(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
 
 
-def post(path: str, body: dict[str, Any]) -> bytes:
+def post(path: str, body: Any) -> bytes:
+    return send("POST", path, body)
+
+
+def send(method: str, path: str, body: Any, media_type: str = "application/json") -> bytes:
     data = json.dumps(body).encode()
-    head = f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: {media_type}\r\n"
     return head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
 
 

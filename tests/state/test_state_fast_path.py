@@ -36,7 +36,31 @@ async def test_common_requests_take_the_fast_path(
     assert (read.status_code, read.json()["state_data"]) == (200, {"v": 1})
     unchanged = await client.get("/state/s1", headers={"If-None-Match": '"1"'})
     assert unchanged.status_code == 304
-    assert fast_calls == ["service"] * 3
+    merged = await client.patch(
+        "/state/s1",
+        content=b'{"w": 2}',
+        headers={"Content-Type": "application/merge-patch+json", "If-Match": '"1"'},
+    )
+    assert (merged.status_code, merged.headers["etag"]) == (200, '"2"')
+    appended = await client.patch(
+        "/state/s1",
+        content=b'[{"op": "add", "path": "/list", "value": [1]}]',
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert appended.json()["state_data"] == {"v": 1, "w": 2, "list": [1]}
+    stale = await client.patch(
+        "/state/s1",
+        content=b"{}",
+        headers={"Content-Type": "application/merge-patch+json", "If-Match": '"1"'},
+    )
+    assert stale.status_code == 412
+    bad_patch = await client.patch(
+        "/state/s1",
+        content=b'[{"op": "remove", "path": "/missing"}]',
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert bad_patch.status_code in (409, 422) and bad_patch.json()["detail"]
+    assert fast_calls == ["service"] * 7
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -58,4 +82,14 @@ async def test_other_forms_are_bound_by_fastapi(
     )
     bad_id = await client.get("/state/" + "a" * 257)
     assert bad_id.status_code == 422
+    merge = {"Content-Type": "application/merge-patch+json"}
+    with_ttl = await client.patch("/state/s1", params={"ttl_seconds": 60}, json={}, headers=merge)
+    assert with_ttl.status_code == 200 and with_ttl.json()["expires_at"]
+    bad_ttl = await client.patch("/state/s1", params={"ttl_seconds": 0}, json={}, headers=merge)
+    assert (bad_ttl.status_code, bad_ttl.json()["detail"][0]["loc"]) == (
+        422,
+        ["query", "ttl_seconds"],
+    )
+    empty = await client.patch("/state/s1", headers=merge)
+    assert empty.status_code == 422
     assert fast_calls == []

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 
 from memory_api.http.routing import JSONRoute, accepts, fast_path
 from memory_api.http.schemas import error_responses
-from memory_api.state.fast_path import retrieve_arguments, store_arguments
+from memory_api.state.fast_path import patch_arguments, retrieve_arguments, store_arguments
 from memory_api.state.paging import decode_cursor, encode_cursor
 from memory_api.state.patching import parse_patch
 from memory_api.state.preconditions import Preconditions, TagList, etag
@@ -162,6 +162,7 @@ async def retrieve_state(
     },
 )
 @accepts(MERGE_PATCH, JSON_PATCH)
+@fast_path(patch_arguments)
 async def patch_state(
     session_id: SessionId,
     patch: Annotated[Any, Body(media_type=MERGE_PATCH)],
