@@ -99,7 +99,7 @@ export function memoryView(root, caps) {
 
   function dropZone(name, reload) {
     const input = h("input", { type: "file", multiple: true, class: "sr-only", id: "upload-input" });
-    const status = h("p", { class: "small", role: "status" });
+    const status = h("div", { class: "small", role: "status", "aria-live": "polite" });
     const upload = async (files) => {
       if (!files.length) return;
       const form = new FormData();
@@ -107,8 +107,8 @@ export function memoryView(root, caps) {
       status.className = "small"; status.textContent = `Uploading ${files.length} file(s)…`;
       try {
         const result = await api("POST", `/collections/${enc(name)}/files`, { form });
-        status.textContent = result && result.task_id ? `Indexing in job ${result.task_id}` : "Uploaded and indexed.";
-        reload();
+        if (result && result.task_id) follow(result.task_id, status, reload, "Upload progress");
+        else { status.textContent = "Uploaded and indexed."; reload(); }
       } catch (error) { status.className = "error small"; status.textContent = `Upload failed: ${error.message}`; }
     };
     input.addEventListener("change", () => upload([...input.files]));
@@ -162,8 +162,9 @@ export function memoryView(root, caps) {
     return form;
   }
 
-  async function follow(taskId, box) {
-    const bar = h("progress", { max: 100, value: 0, "aria-label": "Indexing progress" });
+  // Polls the job into ``box`` until it ends, then refreshes the jobs and calls ``then``.
+  async function follow(taskId, box, then = loadCollections, barLabel = "Indexing progress") {
+    const bar = h("progress", { max: 100, value: 0, "aria-label": barLabel });
     const label = h("span", { class: "job-status" }, "pending");
     const details = h("p", { class: "small muted" });
     box.replaceChildren(h("div", { class: "row" }, label, bar), details);
@@ -182,7 +183,7 @@ export function memoryView(root, caps) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     loadJobs();
-    loadCollections();
+    then();
   }
 
   root.replaceChildren(h("h1", {}, "Long-term memory"),
