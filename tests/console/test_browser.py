@@ -88,6 +88,35 @@ def test_sessions_create_read_delete_through_the_ui(
     assert log.problems == []
 
 
+def test_a_diff_between_two_versions_of_a_session(console: Console, served: Served) -> None:
+    """State history is on (the default keeps 20 versions): v1, then v2, then v3; the diff of
+    the two picked shows the keys changed, added and removed between them."""
+    v1 = {"step": 1, "plan": "draft", "tags": ["a"]}
+    v2 = {"step": 2, "plan": "draft", "done": True}
+    for state in (v1, v2, {"step": 3}):
+        served.api.post("/state/diffed", json={"state_data": state}).raise_for_status()
+    versions = [v["version"] for v in served.api.get("/state/diffed/history").json()]
+    page, log = console(DESKTOP)
+    page.get_by_role("button", name="diffed").click()
+    history = page.get_by_role("region", name="History")
+    history.get_by_label("From").select_option(str(versions[2]))  # newest first: v1
+    history.get_by_label("To").select_option(str(versions[1]))  # v2
+    history.get_by_role("button", name="Compare").click()
+    changes = history.locator(".diff li")
+    changes.first.wait_for()
+    assert changes.all_inner_texts() == [
+        "$.done true",
+        "$.step 1 → 2",
+        '$.tags[0] "a"',
+    ]
+    assert [c.get_attribute("class") for c in changes.all()] == [
+        "diff-added",
+        "diff-changed",
+        "diff-removed",
+    ]
+    assert log.problems == []
+
+
 def test_index_a_folder_then_search_and_watch_health(
     console: Console, served: Served, shots: Path
 ) -> None:
