@@ -130,3 +130,42 @@ def test_each_tenant_sees_only_its_own(browser: Any, tmp_path: Path, model_dir: 
             assert api_calls and set(api_calls) == {key}
             assert log.problems == []
             page.close()
+
+
+def test_swagger_try_it_out_sends_the_key_as_a_header(browser: Any, served: Served) -> None:
+    """The docs page and its files get the key from the test (they need one); the call
+    itself carries the key typed in Swagger UI's Authorize dialog, as X-API-Key, never in
+    the URL."""
+    page = browser.new_page(viewport=DESKTOP)
+    log = BrowserLog(served.url)
+    log.attach(page)
+
+    def with_key(route: Any) -> None:  # the page and its files, as a browser holding the key
+        if "/sessions" in route.request.url:
+            route.continue_()  # the call itself: only what Swagger UI sends
+        else:
+            route.continue_(headers={**route.request.headers, "x-api-key": KEY})
+
+    page.route("**/*", with_key)
+    page.goto(served.url + "/docs")
+    page.get_by_role("button", name="Authorize").first.click()
+    block = page.locator(".auth-container", has_text="apiKey")
+    block.locator("input").fill(KEY)
+    block.locator("button.authorize").click()
+    page.get_by_role("button", name="Close").first.click()
+    operation = page.locator(".opblock-get", has_text="/sessions").first
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    with page.expect_request(lambda r: "/sessions" in r.url) as sent:
+        operation.get_by_role("button", name="Execute").click()
+    assert sent.value.headers.get("x-api-key") == KEY
+    assert KEY not in sent.value.url
+    operation.locator(".live-responses-table tr.response .response-col_status").first.wait_for()
+    assert (
+        operation.locator(
+            ".live-responses-table tr.response .response-col_status"
+        ).first.inner_text()
+        == "200"
+    )
+    assert log.problems == []
+    page.close()
