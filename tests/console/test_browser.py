@@ -116,35 +116,6 @@ def test_sessions_create_read_delete_through_the_ui(
     assert log.problems == []
 
 
-def test_a_diff_between_two_versions_of_a_session(console: Console, served: Served) -> None:
-    """State history is on (the default keeps 20 versions): v1, then v2, then v3; the diff of
-    the two picked shows the keys changed, added and removed between them."""
-    v1 = {"step": 1, "plan": "draft", "tags": ["a"]}
-    v2 = {"step": 2, "plan": "draft", "done": True}
-    for state in (v1, v2, {"step": 3}):
-        served.api.post("/state/diffed", json={"state_data": state}).raise_for_status()
-    versions = [v["version"] for v in served.api.get("/state/diffed/history").json()]
-    page, log = console(DESKTOP)
-    page.get_by_role("button", name="diffed").click()
-    history = page.get_by_role("region", name="History")
-    history.get_by_label("From").select_option(str(versions[2]))  # newest first: v1
-    history.get_by_label("To").select_option(str(versions[1]))  # v2
-    history.get_by_role("button", name="Compare").click()
-    changes = history.locator(".diff li")
-    changes.first.wait_for()
-    assert changes.all_inner_texts() == [
-        "$.done true",
-        "$.step 1 → 2",
-        '$.tags[0] "a"',
-    ]
-    assert [c.get_attribute("class") for c in changes.all()] == [
-        "diff-added",
-        "diff-changed",
-        "diff-removed",
-    ]
-    assert log.problems == []
-
-
 def test_index_a_folder_then_search_and_watch_health(
     console: Console, served: Served, shots: Path
 ) -> None:
@@ -206,58 +177,6 @@ def test_index_a_folder_then_search_and_watch_health(
         page.wait_for_timeout(250)
     assert stamp.inner_text() != first_stamp
     shoot(page, shots, "health-desktop")
-    assert log.problems == []
-
-
-DROP_SCRIPT = """([zone, name, text]) => {
-    const data = new DataTransfer();
-    data.items.add(new File([text], name, { type: "text/markdown" }));
-    for (const type of ["dragenter", "dragover", "drop"]) {
-        const init = { bubbles: true, cancelable: true, dataTransfer: data };
-        zone.dispatchEvent(new DragEvent(type, init));
-    }
-}"""
-
-
-def test_upload_by_drag_and_drop_then_delete_with_confirmation(
-    console: Console, served: Served, shots: Path
-) -> None:
-    """Runs after the indexing test (the collection exists): a file dropped on the zone is
-    uploaded and indexed, its chunks shown; its deletion asks first, then the list updates."""
-    page, log = console(DESKTOP)
-    page.get_by_role("link", name="Long-term memory").click()
-    page.get_by_role("heading", name="Documents in codebase_docs").wait_for()
-    text = "# Runbook\nRestart the ingestion worker when the queue stalls.\n"
-    zone = page.locator("label.drop")
-    page.evaluate(DROP_SCRIPT, [zone.element_handle(), "runbook.md", text])
-    status = zone.locator("xpath=..").get_by_role("status")
-    status.get_by_text("Uploaded and indexed.").wait_for(timeout=60_000)
-    listing = page.get_by_role("table", name="Documents")
-    row = listing.get_by_role("row").filter(has_text="runbook.md")
-    row.wait_for()
-    stored = served.api.get("/collections/codebase_docs/documents/runbook.md").json()
-    assert stored["text"] == text
-    row.get_by_role("button", name="runbook.md", exact=True).click()
-    # The documents API gives the text and a chunk count (no chunk contents): both shown.
-    detail = page.locator(".doc")
-    detail.locator(".doc-text").wait_for()
-    assert detail.locator(".doc-text").inner_text() == text
-    meta = detail.locator(".meta").inner_text().split("\n")
-    assert meta[:2] == ["Chunks", str(stored["chunk_count"])] and stored["chunk_count"] >= 1
-    shoot(page, shots, "documents-desktop")
-
-    delete = row.get_by_role("button", name="Delete runbook.md")
-    delete.click()
-    confirm = page.get_by_role("dialog", name="Are you sure?")
-    confirm.get_by_role("button", name="Cancel").click()
-    page.wait_for_timeout(300)
-    assert served.api.get("/collections/codebase_docs/documents/runbook.md").status_code == 200
-    assert row.count() == 1
-    delete.click()
-    confirm.get_by_role("button", name="Delete").click()
-    page.get_by_text("Deleted runbook.md").wait_for()
-    row.wait_for(state="detached")
-    assert served.api.get("/collections/codebase_docs/documents/runbook.md").status_code == 404
     assert log.problems == []
 
 
