@@ -41,6 +41,34 @@ def highlighted(result: dict[str, Any]) -> list[str]:
     return re.findall(pattern, result["content"], flags=re.IGNORECASE)
 
 
+def shown_scores(result: dict[str, Any]) -> list[str]:
+    """The .scores text the console should show for a result, from the API's own JSON."""
+    s = result["scores"]
+
+    def score(label: str, value: float | None, digits: int, rank: int | None = None) -> list[str]:
+        return [label, "—" if value is None else f"{value:.{digits}f}"] + (
+            [f"#{rank}"] if rank else []
+        )
+
+    return [
+        *score("fused", s.get("fused"), 3),
+        *score("semantic", s.get("semantic"), 3, s.get("semantic_rank")),
+        *score("lexical", s.get("lexical"), 2, s.get("lexical_rank")),
+    ]
+
+
+def assert_hits_match(hits: Any, expected: list[dict[str, Any]]) -> None:
+    """The hits shown are the API's for the same request: order, scores, ranks, terms."""
+    assert hits.locator(".hit-head code").all_inner_texts() == [
+        r["metadata"]["relative_path"] for r in expected
+    ]
+    for hit, result in zip(hits.all(), expected, strict=True):
+        assert hit.locator(".scores").inner_text().split() == shown_scores(result)
+        assert hit.locator(".term").all_inner_texts() == result["matched_terms"]
+        assert hit.locator(".content mark").all_inner_texts() == highlighted(result)
+        assert hit.locator(".content").inner_text() == result["content"]
+
+
 def test_sessions_create_read_delete_through_the_ui(
     console: Console, served: Served, shots: Path
 ) -> None:
@@ -122,16 +150,19 @@ def test_index_a_folder_then_search_and_watch_health(
     hits.first.wait_for()
     request = {"query": "rotate the keys", "top_k": 2, "mode": "hybrid"}
     expected = served.api.post("/rag_query", json=request).json()["results"]
-    assert hits.locator(".hit-head code").all_inner_texts() == [
-        r["metadata"]["relative_path"] for r in expected
-    ]
     assert expected[0]["metadata"]["relative_path"] == "ops.md"
-    for hit, result in zip(hits.all(), expected, strict=True):
-        assert hit.locator(".term").all_inner_texts() == result["matched_terms"]
-        assert hit.locator(".content mark").all_inner_texts() == highlighted(result)
-        assert hit.locator(".content").inner_text() == result["content"]
+    assert_hits_match(hits, expected)
+    assert expected[0]["matched_terms"]  # a real lexical hit, its words marked
+    assert hits.first.locator(".content mark").count() >= 2
     assert hits.first.locator(".why").inner_text().startswith("1st by meaning (cosine ")
     shoot(page, shots, "search-desktop")
+    for mode in ("semantic", "lexical"):  # the other modes, the same checks
+        search.get_by_label("Mode").select_option(mode)
+        search.get_by_role("button", name="Search").click()
+        page.get_by_text(f"· {mode} ·").wait_for()
+        expected = served.api.post("/rag_query", json={**request, "mode": mode}).json()
+        assert_hits_match(hits, expected["results"])
+        assert expected["results"][0]["metadata"]["relative_path"] == "ops.md"
 
     page.get_by_role("link", name="Health").click()
     services = page.locator(".services li")
