@@ -81,7 +81,11 @@ class PutItem(StrictRequest):
             "null: the server's default fields; false: not searchable by query",
         )
     )
-    ttl: TTL | None = Field(None, description="minutes until the item expires; null: default")
+    ttl: TTL | None = Field(
+        None,
+        description="minutes until the item expires; absent: the server's default TTL "
+        "(MEMORY_API_STORE_DEFAULT_TTL_MINUTES); null: never expires",
+    )
 
 
 class DeleteItem(StrictRequest):
