@@ -7,10 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
-from langgraph.store.base import TTLConfig
 
-from memory_api.langgraph import MemoryAPIStore
 from memory_api.store import service
 
 pytestmark = pytest.mark.model
@@ -43,40 +40,3 @@ async def test_default_ttl_and_default_index_fields(
     gone = await client.get("/store/items", params={"namespace": "n", "key": "x"})
     assert gone.status_code == 404
     assert "'x'" in gone.json()["detail"]
-
-
-async def test_null_ttl_never_expires_and_absent_takes_the_default(
-    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """LangGraph's meaning of ``ttl=None`` (never) beside the server's default for a put that
-    gives no ttl, over HTTP and through ``MemoryAPIStore``; a client ``default_ttl`` wins."""
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    monkeypatch.setattr(service, "utcnow", lambda: now)
-    assert (
-        await client.put(
-            "/store/items", json={"namespace": ["h"], "key": "null", "value": {}, "ttl": None}
-        )
-    ).status_code == 204
-    assert (
-        await client.put("/store/items", json={"namespace": ["h"], "key": "absent", "value": {}})
-    ).status_code == 204
-    transport = httpx.ASGITransport(app=app)
-    async with MemoryAPIStore(url="http://test", async_transport=transport) as store:
-        await store.aput(("s",), "none", {"v": 1}, ttl=None)
-        await store.aput(("s",), "unset", {"v": 1})
-        await store.aput(("s",), "ten", {"v": 1}, ttl=10)
-    config = TTLConfig(default_ttl=20)
-    async with MemoryAPIStore(url="http://test", async_transport=transport, ttl=config) as store:
-        await store.aput(("s",), "client", {"v": 1})
-        now += timedelta(minutes=6)
-        found = {item.key for item in await store.asearch(("s",), refresh_ttl=False)}
-        assert found == {"none", "ten", "client"}  # "unset" took the server's 5 minutes
-        now += timedelta(minutes=5)
-        found = {item.key for item in await store.asearch(("s",), refresh_ttl=False)}
-        assert found == {"none", "client"}
-        now += timedelta(minutes=10)
-        assert {item.key for item in await store.asearch(("s",))} == {"none"}
-    kept = await client.get("/store/items", params={"namespace": "h", "key": "null"})
-    assert kept.status_code == 200
-    gone = await client.get("/store/items", params={"namespace": "h", "key": "absent"})
-    assert gone.status_code == 404

@@ -1,18 +1,22 @@
 """``MemoryAPIStore``: a LangGraph ``BaseStore`` whose items live in a memory-api server.
 
-Every operation is one call of the store API (the one ``langgraph_sdk`` uses); ``abatch``
-sends a batch's calls concurrently over one kept-alive ``httpx.AsyncClient``. Searching with
-``query`` ranks by the server's embedding model, so no embedding config is needed here.
-Errors are the SDK's (``memory_api.client.APIStatusError``, ``TransportError``).
+Every operation is one call of the store API (the one ``langgraph_sdk`` uses). The async
+methods queue their operation as LangGraph's ``AsyncBatchedBaseStore`` does (its own queue
+runner): the calls made in one event-loop tick become one ``abatch``, deduplicated, whose
+requests go out concurrently over one kept-alive ``httpx.AsyncClient``. The sync methods
+need no event loop (one ``httpx.Client``), so they work from any thread. Searching with
+``query`` ranks by the server's retrieval, so no embedding config is needed here. Errors are
+the SDK's (``memory_api.client.APIStatusError``, ``TransportError``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import httpx
 import orjson
@@ -22,6 +26,8 @@ from langgraph.store.base import (
     GetOp,
     Item,
     ListNamespacesOp,
+    MatchCondition,
+    NamespacePath,
     NotProvided,
     Op,
     PutOp,
@@ -29,7 +35,11 @@ from langgraph.store.base import (
     SearchItem,
     SearchOp,
     TTLConfig,
+    _ensure_refresh,
+    _validate_namespace,
+    _validate_namespace_labels,
 )
+from langgraph.store.base.batch import _run
 
 from memory_api.client._base import client_options
 from memory_api.client._exceptions import TransportError
@@ -37,15 +47,6 @@ from memory_api.langgraph._wire import check
 
 _JSON = {"content-type": "application/json"}
 Call = tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]  # method, path, params, body
-
-
-class _ServerDefault(float):
-    """The ttl of a put that gave none when the store has no ``default_ttl`` of its own. LangGraph
-    would turn it into None, which means *never*; this one is sent as no ``ttl`` at all, so the
-    server's default TTL applies."""
-
-
-SERVER_DEFAULT_TTL = _ServerDefault("nan")
 
 
 def _call(op: Op) -> Call:
@@ -59,8 +60,9 @@ def _call(op: Op) -> Call:
         body: dict[str, Any] = {"namespace": op.namespace, "key": op.key, "value": op.value}
         if op.index is not None:
             body["index"] = op.index
-        if op.ttl is not SERVER_DEFAULT_TTL:
-            body["ttl"] = op.ttl  # None: never expires
+        ttl: object = op.ttl  # MemoryAPIStore._ttl lets NOT_PROVIDED through
+        if ttl is not NOT_PROVIDED:  # absent: the server's default; null: never expires
+            body["ttl"] = ttl
         return "PUT", "/store/items", None, body
     if isinstance(op, SearchOp):
         search = {
@@ -109,13 +111,30 @@ def _result(op: Op, response: httpx.Response) -> Result:
     return [tuple(namespace) for namespace in response.json()["namespaces"]]
 
 
+def _phases(ops: list[Op]) -> list[list[Op]]:
+    """``ops`` cut into runs that may each go out concurrently with the outcome of running
+    them in order: consecutive reads, or consecutive puts of distinct keys."""
+    phases: list[list[Op]] = []
+    keys: set[tuple[tuple[str, ...], str] | None] = set()
+    for op in ops:
+        key = (op.namespace, op.key) if isinstance(op, PutOp) else None
+        if phases and isinstance(phases[-1][0], PutOp) == (key is not None) and key not in keys:
+            phases[-1].append(op)
+        else:
+            phases.append([op])
+            keys = set()
+        if key is not None:
+            keys.add(key)
+    return phases
+
+
 class MemoryAPIStore(BaseStore):
     """LangGraph's long-term memory store, kept by memory-api (``/store/...``).
 
     ``url`` and ``api_key`` default to ``MEMORY_API_URL`` and ``MEMORY_API_KEY``. The tenant
-    is the API key's. TTLs are minutes; ``ttl_config`` gives LangGraph's client-side defaults
-    (a put without ``ttl`` and without a ``default_ttl`` takes the server's default; ``ttl=None``
-    never expires, as LangGraph defines it).
+    is the API key's. TTLs are minutes: a put without ``ttl`` takes the store's default
+    (``ttl_config["default_ttl"]`` if given, else the server's
+    ``MEMORY_API_STORE_DEFAULT_TTL_MINUTES``); ``ttl=None`` never expires.
     """
 
     supports_ttl = True
@@ -138,35 +157,8 @@ class MemoryAPIStore(BaseStore):
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
-
-    def _ttl(self, ttl: float | NotProvided | None) -> float | NotProvided | None:
-        if ttl is NOT_PROVIDED and (self.ttl_config or {}).get("default_ttl") is None:
-            return SERVER_DEFAULT_TTL
-        return ttl
-
-    def put(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: Mapping[str, Any],
-        index: Literal[False] | list[str] | None = None,
-        *,
-        ttl: float | NotProvided | None = NOT_PROVIDED,
-    ) -> None:
-        """LangGraph's ``put``: ``ttl=None`` never expires; no ``ttl`` takes ``ttl_config``'s
-        ``default_ttl``, or else the server's default."""
-        super().put(namespace, key, value, index, ttl=self._ttl(ttl))
-
-    async def aput(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: Mapping[str, Any],
-        index: Literal[False] | list[str] | None = None,
-        *,
-        ttl: float | NotProvided | None = NOT_PROVIDED,
-    ) -> None:
-        await super().aput(namespace, key, value, index, ttl=self._ttl(ttl))
+        self._queue: asyncio.Queue[tuple[asyncio.Future[Result], Op]] | None = None
+        self._runner: asyncio.Task[None] | None = None
 
     def _sync(self) -> httpx.Client:
         if self._client is None:
@@ -179,7 +171,100 @@ class MemoryAPIStore(BaseStore):
         if self._async_client is None or self._async_loop is not loop:
             self._async_client = httpx.AsyncClient(transport=self._async_transport, **self._options)
             self._async_loop = loop
+            self._queue, self._runner = None, None
         return self._async_client
+
+    async def _submit(self, op: Op) -> Any:
+        """``op``'s result, from the ``abatch`` of every op queued in the same tick."""
+        self._async()
+        if self._queue is None or self._runner is None or self._runner.done():
+            self._queue = self._queue or asyncio.Queue()
+            self._runner = asyncio.get_running_loop().create_task(
+                _run(self._queue, weakref.ref(self))
+            )
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((future, op))
+        return await future
+
+    def _ttl(self, ttl: float | NotProvided | None) -> float | None:
+        if ttl is NOT_PROVIDED and self.ttl_config and "default_ttl" in self.ttl_config:
+            return self.ttl_config["default_ttl"]
+        # NOT_PROVIDED rides in the PutOp (typed float | None) so the wire can omit "ttl"
+        return cast(float | None, ttl)
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        _validate_namespace(namespace)
+        self.batch([PutOp(namespace, str(key), dict(value), index, ttl=self._ttl(ttl))])
+
+    async def aput(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        _validate_namespace(namespace)
+        op = PutOp(namespace, str(key), dict(value), index, ttl=self._ttl(ttl))
+        await self._submit(op)
+
+    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
+        _validate_namespace_labels(namespace)
+        await self._submit(PutOp(namespace, str(key), None))
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        _validate_namespace_labels(namespace)
+        refresh = _ensure_refresh(self.ttl_config, refresh_ttl)
+        result: Item | None = await self._submit(GetOp(namespace, str(key), refresh))
+        return result
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        _validate_namespace_labels(namespace_prefix)
+        refresh = _ensure_refresh(self.ttl_config, refresh_ttl)
+        op = SearchOp(namespace_prefix, filter, limit, offset, query, refresh)
+        result: list[SearchItem] = await self._submit(op)
+        return result
+
+    async def alist_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        _validate_namespace_labels(prefix or ())
+        _validate_namespace_labels(suffix or ())
+        conditions = []
+        if prefix:
+            conditions.append(MatchCondition(match_type="prefix", path=prefix))
+        if suffix:
+            conditions.append(MatchCondition(match_type="suffix", path=suffix))
+        op = ListNamespacesOp(tuple(conditions), max_depth, limit, offset)
+        result: list[tuple[str, ...]] = await self._submit(op)
+        return result
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         client = self._sync()
@@ -210,11 +295,10 @@ class MemoryAPIStore(BaseStore):
                 raise TransportError(f"no answer from {client.base_url} ({error})") from error
             return _result(op, response)
 
-        # Puts of one batch stay in order (a later put of a key wins); reads run at once.
-        ops = list(ops)
-        if any(isinstance(op, PutOp) for op in ops):
-            return [await run(op) for op in ops]
-        return list(await asyncio.gather(*(run(op) for op in ops)))
+        results: list[Result] = []
+        for phase in _phases(list(ops)):
+            results.extend(await asyncio.gather(*(run(op) for op in phase)))
+        return results
 
     def close(self) -> None:
         if self._client is not None:
@@ -223,6 +307,9 @@ class MemoryAPIStore(BaseStore):
 
     async def aclose(self) -> None:
         self.close()
+        if self._runner is not None:
+            self._runner.cancel()
+            self._queue, self._runner = None, None
         if self._async_client is not None:
             await self._async_client.aclose()
             self._async_client = None

@@ -83,9 +83,8 @@ class PutItem(StrictRequest):
     )
     ttl: TTL | None = Field(
         None,
-        description="minutes until the item expires (from its last access); null: never "
-        "(LangGraph's meaning, and what `langgraph_sdk` sends for no ttl); absent: the "
-        "server's default (`MEMORY_API_STORE_DEFAULT_TTL_MINUTES`, unset: never)",
+        description="minutes until the item expires; absent: the server's default TTL "
+        "(MEMORY_API_STORE_DEFAULT_TTL_MINUTES); null: never expires",
     )
 
 

@@ -80,7 +80,7 @@ class StoreService:
         if texts:  # embedded before the transaction: no lock held while the model runs
             embedded = await self.embedder.embed_documents(texts)
             vectors = np.asarray(embedded, dtype=np.float32).tobytes()
-        # An explicit null means no expiry; only a put that says nothing takes the default.
+        # absent takes the default, an explicit null never expires (LangGraph's ttl=None)
         ttl = body.ttl if "ttl" in body.model_fields_set else self.config.default_ttl_minutes
         item = NewItem(
             namespace=encode_namespace(body.namespace),
