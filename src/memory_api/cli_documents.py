@@ -83,7 +83,7 @@ def _reembed(args: argparse.Namespace, client: MemoryClient) -> int:
 
 def _docs(args: argparse.Namespace, client: MemoryClient) -> int:
     if args.action == "show":
-        _print_json(client.get_document(args.collection, args.doc_id))
+        _print_json(client.get_document(args.collection, args.doc_id, include_chunks=args.chunks))
         return 0
     if args.action == "delete":
         client.delete_document(args.collection, args.doc_id)
@@ -157,4 +157,6 @@ def add_document_commands(
     for name, text in (("show", "text, metadata and hash, as JSON"), ("delete", "delete it")):
         action = doc_actions.add_parser(name, parents=[remote_again, target], help=text)
         action.add_argument("doc_id", help="the document's id")
+        if name == "show":
+            action.add_argument("--chunks", action="store_true", help="its chunks too, in order")
     docs.set_defaults(handler=run(_docs))

@@ -1,5 +1,5 @@
 """The console's long-term memory and history views in a real headless Chromium against a real
-``memory-api serve``: a file dropped on the upload zone becomes a document (its text and chunk
+``memory-api serve``: a file dropped on the upload zone becomes a document (its chunks and chunk
 count shown), a
 document is deleted only once its confirmation is accepted, and two versions of a session are
 compared key by key. The browser log stays clean."""
@@ -51,11 +51,14 @@ def test_drop_a_file_read_its_chunks_then_delete_it(
     status.get_by_text(re.compile("Uploaded and indexed|completed")).wait_for(timeout=120_000)
     [doc_id] = _documents(served, "dropped")
     page.get_by_role("button", name=doc_id, exact=True).click()
-    # The document's figures and its text (the API has no per-chunk route yet).
-    document = served.api.get(f"/collections/dropped/documents/{doc_id}").json()
+    # The document's figures and its chunks, in order.
+    document = served.api.get(
+        f"/collections/dropped/documents/{doc_id}", params={"include_chunks": "true"}
+    ).json()
     shown = page.locator(".doc")
-    shown.locator(".doc-text").wait_for()
-    assert shown.locator(".doc-text").inner_text() == document["text"] == text
+    shown.locator(".chunks li").first.wait_for()
+    assert shown.locator(".chunks li").all_inner_texts() == [c["text"] for c in document["chunks"]]
+    assert "ferry to Tallinn" in shown.locator(".chunks li").first.inner_text()
     assert shown.locator("dd").first.inner_text() == str(document["chunk_count"])
     shoot(page, shots, "upload-desktop")
 

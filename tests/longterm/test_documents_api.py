@@ -97,6 +97,24 @@ async def test_put_is_searchable_when_it_returns_and_identical_is_not_reembedded
 
 
 @pytest.mark.usefixtures("notes")
+async def test_a_document_with_its_chunks(lt_client: httpx.AsyncClient) -> None:
+    sections = [f"## Part {i}\n" + f"Paragraph {i} about herons and tides. " * 40 for i in range(4)]
+    text = "\n\n".join(sections)
+    await lt_client.put(f"{DOCS}/long", json={"text": text})
+    body = (await lt_client.get(f"{DOCS}/long", params={"include_chunks": "true"})).json()
+    chunks = body["chunks"]
+    assert len(chunks) == body["chunk_count"] > 1
+    assert [chunk["position"] for chunk in chunks] == list(range(len(chunks)))
+    for chunk in chunks:  # each line of a chunk is the document's (a heading may lead it)
+        assert all(line in text for line in chunk["text"].splitlines()), chunk
+    assert "Paragraph 0" in chunks[0]["text"] and "Paragraph 3" in chunks[-1]["text"]
+    plain = (await lt_client.get(f"{DOCS}/long")).json()
+    assert plain["chunks"] is None
+    bad = await lt_client.get(f"{DOCS}/long", params={"include_chunks": "maybe"})
+    assert bad.status_code == 422
+
+
+@pytest.mark.usefixtures("notes")
 async def test_get_and_delete(lt_client: httpx.AsyncClient, lt_app: FastAPI) -> None:
     await lt_client.put(f"{DOCS}/a:1", json={"text": CATS, "metadata": {"n": 1}})
     await lt_client.put(f"{DOCS}/b", json={"text": CATS})  # shares the vector of a:1
@@ -116,6 +134,7 @@ async def test_get_and_delete(lt_client: httpx.AsyncClient, lt_app: FastAPI) -> 
         "chunk_count": 1,
         "metadata": {"n": 1},
         "text": CATS,
+        "chunks": None,
     }
     await lt_client.put(f"{DOCS}/a:1", json={"text": BREAD})
     later = (await lt_client.get(f"{DOCS}/a:1")).json()

@@ -60,6 +60,11 @@ async def test_async_sdk(memory: AsyncMemoryClient, tmp_path: Path) -> None:
     assert [(d.doc_id, d.status) for d in uploaded.documents] == [("heron.md", "created")]
     heron = await memory.get_document("birds", "heron.md")
     assert (heron.source, heron.metadata) == ("upload", {"k": "v", "filename": "heron.md"})
+    assert heron.chunks is None
+    with_chunks = await memory.get_document("birds", "heron.md", include_chunks=True)
+    assert with_chunks.chunks is not None
+    assert [chunk.position for chunk in with_chunks.chunks] == list(range(heron.chunk_count))
+    assert "".join(chunk.text for chunk in with_chunks.chunks).strip()
     assert (await memory.get_collection("birds")).documents == 3
 
     await memory.delete_document("birds", "owl")

@@ -220,8 +220,11 @@ class AsyncMemoryClient:
         """One page, by doc_id; pass ``next_cursor`` back for the next one."""
         return await self._send(DocumentCalls.list_documents(collection, prefix, limit, cursor))
 
-    async def get_document(self, collection: str, doc_id: str) -> DocumentDetail:
-        return await self._send(DocumentCalls.get_document(collection, doc_id))
+    async def get_document(
+        self, collection: str, doc_id: str, *, include_chunks: bool = False
+    ) -> DocumentDetail:
+        """The document; with ``include_chunks``, its chunks too (``.chunks``, in order)."""
+        return await self._send(DocumentCalls.get_document(collection, doc_id, include_chunks))
 
     async def delete_document(self, collection: str, doc_id: str) -> None:
         await self._send(DocumentCalls.delete_document(collection, doc_id))

@@ -326,9 +326,10 @@ class DocumentCalls:
         return Call("GET", DocumentCalls._documents(collection), DOCUMENTS_PAGE, params=params)
 
     @staticmethod
-    def get_document(collection: str, doc_id: str) -> Call[DocumentDetail]:
+    def get_document(collection: str, doc_id: str, chunks: bool) -> Call[DocumentDetail]:
         path = f"{DocumentCalls._documents(collection)}/{_segment(doc_id)}"
-        return Call("GET", path, DOCUMENT)
+        params = {"include_chunks": "true"} if chunks else {}
+        return Call("GET", path, DOCUMENT, params=params)
 
     @staticmethod
     def delete_document(collection: str, doc_id: str) -> Call[None]:

@@ -217,8 +217,11 @@ class MemoryClient:
         """One page, by doc_id; pass ``next_cursor`` back for the next one."""
         return self._send(DocumentCalls.list_documents(collection, prefix, limit, cursor))
 
-    def get_document(self, collection: str, doc_id: str) -> DocumentDetail:
-        return self._send(DocumentCalls.get_document(collection, doc_id))
+    def get_document(
+        self, collection: str, doc_id: str, *, include_chunks: bool = False
+    ) -> DocumentDetail:
+        """The document; with ``include_chunks``, its chunks too (``.chunks``, in order)."""
+        return self._send(DocumentCalls.get_document(collection, doc_id, include_chunks))
 
     def delete_document(self, collection: str, doc_id: str) -> None:
         self._send(DocumentCalls.delete_document(collection, doc_id))

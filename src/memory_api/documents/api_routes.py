@@ -120,13 +120,17 @@ async def list_documents(
 
 @router.get(
     f"{BASE}/{{doc_id}}",
-    summary="One document: text, metadata, content hash, chunk count, source, timestamps",
+    summary="One document: text, metadata, content hash, chunk count, source, timestamps "
+    "(and its chunks, with include_chunks=true)",
     responses=READ_ERRORS,
 )
 async def get_document(
-    name: NamePath, doc_id: DocIdPath, service: DocumentsServiceDep
+    name: NamePath,
+    doc_id: DocIdPath,
+    service: DocumentsServiceDep,
+    include_chunks: Annotated[bool, Query(description="Also return the chunks, in order.")] = False,
 ) -> DocumentDetail:
-    return await service.get(name, doc_id)
+    return await service.get(name, doc_id, chunks=include_chunks)
 
 
 @router.delete(

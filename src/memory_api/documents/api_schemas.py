@@ -103,9 +103,17 @@ class DocumentSummary(BaseModel):
     updated_at: datetime
 
 
+class ChunkOut(BaseModel):
+    position: int = Field(description="0, 1, ... in the document's order.")
+    text: str = Field(description="The chunk as a search returns it.")
+
+
 class DocumentDetail(DocumentSummary):
     text: str | None = Field(
         description="The full text; null for files indexed before the service kept it."
+    )
+    chunks: list[ChunkOut] | None = Field(
+        None, description="The document's chunks in order, with `include_chunks=true`; else null."
     )
 
 

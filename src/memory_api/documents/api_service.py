@@ -24,6 +24,7 @@ from memory_api.components import Components, ComponentsDep
 from memory_api.documents.api_schemas import (
     BatchItemResult,
     BatchResponse,
+    ChunkOut,
     DocumentDetail,
     DocumentPage,
     DocumentSummary,
@@ -229,16 +230,20 @@ class DocumentsService:
             next_cursor=encode_cursor(rows[-1].doc_id) if more else None,
         )
 
-    async def get(self, name: str, doc_id: str) -> DocumentDetail:
+    async def get(self, name: str, doc_id: str, *, chunks: bool = False) -> DocumentDetail:
         check_doc_id(doc_id)
         collection = await self._for_reading(name)
-        row = None
+        row, pieces = None, None
         if collection is not None:
             async with self.components.database.reading() as session:
-                row = await DocumentCatalog(session).get(collection.id, doc_id)
+                catalog = DocumentCatalog(session)
+                row = await catalog.get(collection.id, doc_id)
+                if row is not None and chunks:
+                    found = await catalog.chunks(collection.id, doc_id)
+                    pieces = [ChunkOut(position=p, text=text) for p, text in found]
         if row is None:
             raise DocumentNotFound(f"Document '{doc_id}' not found in collection '{name}'")
-        return DocumentDetail(**summary(row), text=row.text)
+        return DocumentDetail(**summary(row), text=row.text, chunks=pieces)
 
     async def delete(self, name: str, doc_id: str) -> None:
         """Gone from every index when this returns (chunks, vectors no other chunk uses,

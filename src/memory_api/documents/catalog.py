@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from memory_api.documents.repository import HASH_BATCH, documents_table
+from memory_api.documents.repository import HASH_BATCH, chunks_table, documents_table
 
 _documents = documents_table
 
@@ -76,6 +76,16 @@ class DocumentCatalog:
             )
         ).first()
         return None if row is None else DocumentRow(*row)
+
+    async def chunks(self, collection_id: int, doc_id: str) -> list[tuple[int, str]]:
+        """``(position, text)`` of the document's chunks, in order."""
+        rows = await self.session.execute(
+            select(chunks_table.c.position, chunks_table.c.text)
+            .join(_documents, _documents.c.id == chunks_table.c.document_id)
+            .where(_documents.c.collection_id == collection_id, _documents.c.doc_id == doc_id)
+            .order_by(chunks_table.c.position)
+        )
+        return [(position, text) for position, text in rows]
 
     async def fingerprints(
         self, collection_id: int, doc_ids: Sequence[str]

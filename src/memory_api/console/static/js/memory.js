@@ -75,7 +75,7 @@ export function memoryView(root, caps) {
     list.prepend(box);
     busy(box);
     try {
-      const doc = await api("GET", `/collections/${enc(name)}/documents/${enc(docId)}`);
+      const doc = await api("GET", `/collections/${enc(name)}/documents/${enc(docId)}`, { query: { include_chunks: true } });
       const chunks = doc.chunks || [];
       done(box, h("h3", {}, h("code", {}, docId)),
         h("dl", { class: "meta" },
