@@ -131,6 +131,11 @@ def test_sync_sdk_and_cli(server: ServerProcess, tmp_path: Path) -> None:
     assert [d["doc_id"] for d in json.loads(listed.stdout)["documents"]] == ["a.md", "b.html"]
     shown = cli(server, "docs", "show", "b.html", "--collection", "notes")
     assert json.loads(shown.stdout)["text"] == "Beta is the second letter."
+    assert json.loads(shown.stdout)["chunks"] is None
+    chunked = cli(server, "docs", "show", "b.html", "--collection", "notes", "--chunks")
+    assert [c["text"] for c in json.loads(chunked.stdout)["chunks"]] == [
+        "Beta is the second letter."
+    ]
     assert (
         cli(server, "docs", "delete", "b.html", "--collection", "notes").stdout
         == "deleted b.html\n"
