@@ -28,6 +28,11 @@ DROP_FILES = """([zone, name, text]) => {
 }"""
 
 
+# The "dropped" row of the collections table shows this many documents.
+COLLECTION_HAS = """() => [...document.querySelectorAll("tr")].some((row) =>
+  row.textContent.startsWith("dropped") && row.querySelector("td.num")?.textContent === "%d")"""
+
+
 def _documents(served: Served, collection: str) -> list[str]:
     listing = served.api.get(f"/collections/{collection}/documents").json()
     rows = listing if isinstance(listing, list) else listing.get("items", listing.get("documents"))
@@ -50,6 +55,11 @@ def test_drop_a_file_read_its_chunks_then_delete_it(
     status = page.locator(".drop + [role=status]")
     status.get_by_text(re.compile("Uploaded and indexed|completed")).wait_for(timeout=120_000)
     [doc_id] = _documents(served, "dropped")
+    counts = page.locator("tr", has=page.get_by_role("button", name="dropped")).locator("td.num")
+    page.wait_for_function(  # the collection's counts follow the upload
+        COLLECTION_HAS % 1
+    )
+    assert counts.first.inner_text() == "1"
     page.get_by_role("button", name=doc_id, exact=True).click()
     # The document's figures and its chunks, in order.
     document = served.api.get(
@@ -72,6 +82,7 @@ def test_drop_a_file_read_its_chunks_then_delete_it(
     page.get_by_text(f"Deleted {doc_id}").wait_for()
     assert _documents(served, "dropped") == []
     page.get_by_text("No documents.").wait_for()
+    page.wait_for_function(COLLECTION_HAS % 0)
     assert log.problems == []
 
 

@@ -14,7 +14,8 @@ export function memoryView(root, caps) {
     h("h2", { id: "docs-title" }, "Documents"));
   const jobs = h("div", { class: "panel-body" });
 
-  async function loadCollections() {
+  // ``open``: also open the first collection (not when only its counts need refreshing).
+  async function loadCollections(open = true) {
     busy(collections);
     try {
       if (!caps.collections) {
@@ -36,7 +37,7 @@ export function memoryView(root, caps) {
           h("td", {}, c.embedding_model ?? "—"),
           h("td", {}, when(c.created_at)))), "Collections")
         : h("p", { class: "muted empty" }, "No collections yet."));
-      if (rows.length) openCollection(rows[0].name);
+      if (rows.length && open) openCollection(rows[0].name);
     } catch (error) { showError(collections, error, "Could not list collections: "); }
   }
 
@@ -45,7 +46,7 @@ export function memoryView(root, caps) {
     const prefix = h("input", { type: "search", autocomplete: "off" });
     prefix.addEventListener("change", () => loadDocuments(name, list, prefix.value));
     documents.replaceChildren(h("h2", { id: "docs-title" }, "Documents in ", h("code", {}, name)),
-      caps.upload ? dropZone(name, () => loadDocuments(name, list, prefix.value)) : null,
+      caps.upload ? dropZone(name, () => { loadDocuments(name, list, prefix.value); loadCollections(false); }) : null,
       h("div", { class: "row toolbar" }, field("Document id prefix", prefix)), list);
     loadDocuments(name, list, "");
   }
@@ -94,6 +95,7 @@ export function memoryView(root, caps) {
       await api("DELETE", `/collections/${enc(name)}/documents/${enc(docId)}`);
       toast(`Deleted ${docId}`, "ok");
       loadDocuments(name, list, "");
+      loadCollections(false);
     } catch (error) { toast(`Could not delete ${docId}: ${error.message}`, "bad"); }
   }
 
