@@ -93,6 +93,9 @@ async def test_progress_seen_over_http_moves_within_a_file(
         await asyncio.sleep(0.1)
     assert job["status"] == "completed", job
     assert job["result"]["chunks_written"] == 150
-    assert len(seen) >= 5, seen
+    # How many states a 0.1 s poller catches depends on the load (4 at a load of 8), so only
+    # what was reported is asserted: progress that moved, and a count inside a file.
+    percents = [progress for progress, _ in seen]
+    assert percents == sorted(percents) and len(set(percents)) >= 2, seen
     embedded = {int(match[3]) for _, details in seen if (match := COUNTS.search(details))}
     assert embedded - {0, 50, 100, 150}, seen  # a count inside a file was reported
