@@ -4,6 +4,7 @@ servers, percentiles, and results written to bench/results/<name>.json."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -157,8 +158,10 @@ def send(method: str, path: str, body: Any, media_type: str = "application/json"
 
 
 @contextmanager
-def temporary_postgres() -> Iterator[str]:
-    name = f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+def temporary_postgres(kept: str | None = None, fresh: bool = True) -> Iterator[str]:
+    """A new database, dropped at the end; with ``kept``: that database, left in place (a
+    benchmark reusing what an earlier run built), made anew when ``fresh``."""
+    name = kept or f"bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
     async def admin(sql: str) -> None:
         connection = await asyncpg.connect(ADMIN_URL)
@@ -167,9 +170,17 @@ def temporary_postgres() -> Iterator[str]:
         finally:
             await connection.close()
 
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    if kept:
+        if fresh:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+            asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        yield url
+        return
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

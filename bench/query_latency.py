@@ -1,7 +1,11 @@
 """/rag_query latency per mode (semantic, hybrid, lexical) on a large collection, per backend.
 
     python -m bench.query_latency [--chunks 100000] [--queries 300] [--backends sqlite,postgres]
-        [--real-vectors 2000]
+        [--real-vectors 2000] [--keep DIR]
+
+``--keep DIR`` keeps what the run builds (SQLite file, Chroma data, a PostgreSQL database named
+``bench_latency_keep_<chunks>``) and reuses it on the next run with the same DIR and --chunks:
+a 100k build takes 15-20 minutes per backend, a query phase a few.
 
 Target (issue 12): at 100k chunks, hybrid p50 <= 1.5x the semantic p50 and p99 <= 2x, on
 SQLite + embedded Chroma and on PostgreSQL + a Chroma server, ratios measured in one run.
@@ -27,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import tempfile
 import time
 from contextlib import ExitStack
@@ -182,7 +187,16 @@ def measure(
 
 def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        if args.keep:
+            tmp = args.keep / f"{backend}-{args.chunks}"
+            tmp.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        kept = f"bench_latency_keep_{args.chunks}" if args.keep else None
+        marker = tmp / "built.json"
+        if not marker.exists():  # nothing kept, or an unfinished build: start afresh
+            for leftover in tmp.iterdir():
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
         env = {
             "MEMORY_API_EMBEDDING_PRECISION": args.precision,
             "MEMORY_API_COLLECTION_NAME": COLLECTION,
@@ -192,7 +206,9 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
             chroma.start()
             stack.callback(chroma.stop)
             env |= {
-                "MEMORY_API_DATABASE_URL": stack.enter_context(temporary_postgres()),
+                "MEMORY_API_DATABASE_URL": stack.enter_context(
+                    temporary_postgres(kept, fresh=not marker.exists())
+                ),
                 "MEMORY_API_CHROMA_HOST": chroma.host,
                 "MEMORY_API_CHROMA_PORT": str(chroma.port),
             }
@@ -203,7 +219,12 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
         try:
             settings = Settings(_env_file=None)  # type: ignore[call-arg]
             upgrade(settings)
-            built = asyncio.run(build(settings, args.dataset, args.chunks, args.real_vectors))
+            if marker.exists():
+                built = {**json.loads(marker.read_text()), "reused_from": str(tmp)}
+            else:
+                built = asyncio.run(build(settings, args.dataset, args.chunks, args.real_vectors))
+                if args.keep:
+                    marker.write_text(json.dumps(built))
         finally:
             for key in [*env, "MEMORY_API_DATA_DIR"]:
                 os.environ.pop(key, None)
@@ -222,6 +243,7 @@ def main() -> None:
     parser.add_argument(
         "--dataset", type=Path, default=next((d for d in DATASETS if d.exists()), DATASETS[0])
     )
+    parser.add_argument("--keep", type=Path, help="keep the build here and reuse it next time")
     args = parser.parse_args()
     _, _, questions = corpus(args.dataset)
     random.Random(1).shuffle(questions)
