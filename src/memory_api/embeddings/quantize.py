@@ -20,6 +20,7 @@ import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 INT8_SUFFIX = "-int8"
 BUILD_TIMEOUT_SECONDS = 900
@@ -92,16 +93,28 @@ def ensure_int8_model(source: Path, cache_dirs: list[Path]) -> Path:
 
 
 def quantize(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of the MatMul weights of ``source`` into ``target``."""
+    """Dynamic int8 quantization of the MatMul weights of ``source`` into ``target``.
+
+    onnxruntime writes a shape-inferred copy beside its input (``model-inferred.onnx``) and
+    deletes it after loading: beside the shipped model, two processes building at once delete
+    each other's copy (and a read-only model folder fails the build). It is given a link to
+    the model in a private folder instead."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    with tempfile.TemporaryDirectory(prefix="memory-api-quantize-") as private:
+        link = Path(private) / source.name
+        link.symlink_to(source.resolve())
+        _quantize(quantize_dynamic, QuantType.QInt8, link, target)
+
+
+def _quantize(quantize_dynamic: Any, weight_type: Any, source: Path, target: Path) -> None:
     quantize_dynamic(
         source,
         target,
         op_types_to_quantize=["MatMul"],
         per_channel=True,
         reduce_range=False,
-        weight_type=QuantType.QInt8,
+        weight_type=weight_type,
     )
 
 
