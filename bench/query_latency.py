@@ -59,6 +59,7 @@ from memory_api.documents.api_service import DocumentsService, Incoming, _new_do
 from memory_api.documents.repository import NewDocument
 from memory_api.ingestion.splitter import Splitter
 from memory_api.ingestion.writer import DocumentWriter, distinct_texts
+from memory_api.search.lexical.index import LexicalIndex
 from memory_api.settings import Settings
 from memory_api.testing.chroma_server import ChromaServer
 
@@ -142,6 +143,45 @@ async def build(settings: Settings, dataset: Path, chunks: int, real: int) -> di
         "vectors_random_unit": written - embedded_real,
         "build_seconds": round(time.monotonic() - started, 1),
     }
+
+
+async def cap_fidelity(
+    settings: Settings, questions: list[str], limit: int, caps: list[int]
+) -> dict[str, Any]:
+    """The lexical search in-process, reading every posting (exact BM25) and with each of
+    ``caps`` as ``lexical_postings_per_term``, on the same questions: how often a capped search
+    returns the same chunks, and what each costs (wall time, one query after the other)."""
+    indexes = {
+        "exact": LexicalIndex(),
+        **{str(cap): LexicalIndex(postings_per_term=cap) for cap in caps},
+    }
+    found: dict[str, list[list[int]]] = {name: [] for name in indexes}
+    seconds: dict[str, list[float]] = {name: [] for name in indexes}
+    async with open_components(settings) as components:
+        service = DocumentsService(components, DEFAULT_TENANT)
+        collection = await service.for_writing(settings.collection_name)
+        for question in questions:
+            for name, index in indexes.items():
+                started = time.perf_counter()
+                async with components.database.reading() as session:
+                    matches = await index.search(session, collection.id, question, limit)
+                seconds[name].append(time.perf_counter() - started)
+                found[name].append([match.chunk_id for match in matches])
+
+    def ms(name: str) -> dict[str, float]:
+        return {f"p{q}": round(percentile(seconds[name], q) * 1000, 1) for q in (50, 99)}
+
+    figures: dict[str, Any] = {"questions": len(questions), "limit": limit, "exact_ms": ms("exact")}
+    for cap in map(str, caps):
+        pairs = list(zip(found["exact"], found[cap], strict=True))
+        overlap = [len(set(e) & set(c)) / len(e) for e, c in pairs if e]
+        figures[f"cap_{cap}"] = {
+            "same_top5_share": round(sum(e[:5] == c[:5] for e, c in pairs) / len(pairs), 3),
+            "same_top_limit_share": round(sum(e == c for e, c in pairs) / len(pairs), 3),
+            "mean_overlap_at_limit": round(sum(overlap) / max(1, len(overlap)), 3),
+            "ms": ms(cap),
+        }
+    return figures
 
 
 def measure(
@@ -229,7 +269,20 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
             for key in [*env, "MEMORY_API_DATA_DIR"]:
                 os.environ.pop(key, None)
         print(f"{backend}: built {built}", flush=True)
-        return {**built, **measure(env, tmp, questions, args.queries, args.top_k)}
+        measured = measure(env, tmp, questions, args.queries, args.top_k)
+        for key, value in env.items():
+            os.environ[key] = value
+        os.environ["MEMORY_API_DATA_DIR"] = str(tmp / "data")
+        try:
+            settings = Settings(_env_file=None)  # type: ignore[call-arg]
+            limit = settings.search_candidates
+            caps = sorted({settings.lexical_postings_per_term, *map(int, args.caps.split(","))})
+            fidelity = asyncio.run(cap_fidelity(settings, questions[: args.fidelity], limit, caps))
+        finally:
+            for key in [*env, "MEMORY_API_DATA_DIR"]:
+                os.environ.pop(key, None)
+        print(f"{backend}: lexical cap {fidelity}", flush=True)
+        return {**built, **measured, "lexical_cap_in_process": fidelity}
 
 
 def main() -> None:
@@ -243,6 +296,10 @@ def main() -> None:
     parser.add_argument(
         "--dataset", type=Path, default=next((d for d in DATASETS if d.exists()), DATASETS[0])
     )
+    parser.add_argument(
+        "--fidelity", type=int, default=150, help="questions for the in-process cap check"
+    )
+    parser.add_argument("--caps", default="500,1000,5000", help="more caps to check in-process")
     parser.add_argument("--keep", type=Path, help="keep the build here and reuse it next time")
     args = parser.parse_args()
     _, _, questions = corpus(args.dataset)

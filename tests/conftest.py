@@ -47,6 +47,7 @@ os.environ.setdefault("MEMORY_API_EMBEDDING_INDEXING_NICE", "0")
 # What a fixture in a test's closure means it needs.
 FIXTURE_MARKERS = {
     "postgres_url": ("postgres",),
+    "empty_postgres_url": ("postgres",),
     "chroma_server": ("chroma_server",),
     "model_dir": ("model",),
     "chromium": ("browser",),
@@ -133,6 +134,18 @@ def postgres_url() -> Iterator[str]:
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     upgrade(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
     yield url
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A database of its own with no schema (a migration test), dropped afterwards."""
+    name = f"memory_api_empty_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        _missing(f"PostgreSQL unavailable: {type(error).__name__}: {error}")
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

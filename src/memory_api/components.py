@@ -99,7 +99,7 @@ async def open_components(
             embedder=embedder,
             vectors=vectors,
             metrics=metrics or Metrics(),
-            lexical=LexicalIndex(),
+            lexical=LexicalIndex(postings_per_term=settings.lexical_postings_per_term),
         )
 
 

@@ -9,11 +9,12 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from memory_api.db.migrate import alembic_config, upgrade
 from memory_api.db.models import Base
+from memory_api.search.lexical.scoring import BM25
 from memory_api.settings import Settings
 
 
@@ -72,3 +73,50 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
     assert _diff(settings.resolved_database_url)[1] == {"alembic_version"}
     command.upgrade(config, "head")
     assert _diff(settings.resolved_database_url)[0] == []
+
+
+def test_lexical_impacts_are_filled_in_from_tf_and_length(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """0011 gives the postings written before it their impact (BM25's tf part at the
+    collection's average length, which becomes its reference length)."""
+    empty = request.getfixturevalue("empty_postgres_url") if backend == "postgres" else None
+    settings = _fresh_settings(backend, tmp_path, empty)
+    upgrade(settings, "0010")
+    rows = [("carolin", 1, 1, 4), ("zebra", 1, 2, 4), ("carolin", 2, 1, 12)]
+
+    async def run(*statements: str) -> list[tuple[object, ...]]:
+        engine = create_async_engine(settings.resolved_database_url)
+        try:
+            async with engine.begin() as connection:
+                found: list[tuple[object, ...]] = []
+                for statement in statements:
+                    result = await connection.execute(text(statement))
+                    if result.returns_rows:
+                        found = [tuple(row) for row in result]
+                return found
+        finally:
+            await engine.dispose()
+
+    asyncio.run(
+        run(
+            "INSERT INTO collections (id, tenant, name, embedding_model, vector_collection, "
+            "metadata_json, created_at) VALUES (1, 'default', 'c', 'm', 'v', '{}', "
+            "CURRENT_TIMESTAMP)",
+            "INSERT INTO lexical_stats (collection_id, chunks, total_length) VALUES (1, 2, 16)",
+            *(
+                "INSERT INTO lexical_postings (collection_id, term, chunk_id, tf, length) "
+                f"VALUES (1, '{term}', {key}, {tf}, {length})"
+                for term, key, tf, length in rows
+            ),
+        )
+    )
+    upgrade(settings)
+    found = asyncio.run(
+        run("SELECT term, chunk_id, impact FROM lexical_postings ORDER BY term, chunk_id")
+    )
+    assert asyncio.run(run("SELECT reference_length FROM lexical_stats")) == [(8.0,)]
+    impact = BM25().impact
+    expected = sorted((term, key, impact(tf, length, 8.0)) for term, key, tf, length in rows)
+    assert [row[:2] for row in found] == [row[:2] for row in expected]
+    assert [row[2] for row in found] == pytest.approx([row[2] for row in expected])

@@ -23,7 +23,9 @@ async def wait_for_job(
     """Poll ``status_url`` until the job is completed or failed; fail loudly if it is stuck."""
     deadline = asyncio.get_running_loop().time() + limit_seconds
     while True:
-        body: dict[str, Any] = (await client.get(status_url)).json()
+        response = await client.get(status_url)
+        body: dict[str, Any] = response.json()
+        assert "status" in body, f"{status_url} -> {response.status_code}: {body}"
         if body["status"] in FINISHED:
             return body
         if asyncio.get_running_loop().time() > deadline:

@@ -75,7 +75,7 @@ async def check_lexical(
         stale = [chunk.id for chunk in drift.stale]
         await index.remove_keys(session, collection_id, [*stale, *drift.orphans])
         await index.add(session, collection_id, drift.stale)
-        await LexicalRepository(session).rebuild_frequencies(collection_id)
+        await index.rebuild_frequencies(session, collection_id)
     return drift
 
 

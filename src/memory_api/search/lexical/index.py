@@ -1,9 +1,16 @@
 """The lexical index (``search.protocols.LexicalIndexAPI``): postings written in the caller's
-transaction, BM25 scored in SQL over the query terms' postings and the filter."""
+transaction, BM25 scored in SQL over the query terms' postings and the filter.
+
+A term held by more chunks than ``postings_per_term`` (a speaker's name in a chat log, a year)
+has a low IDF and tens of thousands of postings in a large collection: reading them all made
+the lexical query grow with the collection. Such a term's postings are read best first by
+impact (BM25's term-frequency part, ``scoring.BM25.impact``, indexed) and only the first
+``postings_per_term`` count: a chunk outside them gets nothing from that term. The other terms
+are read whole, and a filtered search reads every posting (a filter could drop the best ones).
+"""
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 
@@ -16,37 +23,50 @@ from memory_api.search.lexical.scoring import BM25
 from memory_api.search.lexical.tokenizer import query_terms, term_counts
 from memory_api.search.protocols import LexicalMatch
 
-COMMON = 0.1  # a term in more than about this share of the chunks is "common" to the pruning
-RARE_IDF = math.log(1 + (1 - COMMON) / COMMON)
-
 
 class LexicalIndex:
     """Stateless: every figure lives in the database, so any process may write or search."""
 
-    def __init__(self, bm25: BM25 | None = None) -> None:
+    def __init__(self, bm25: BM25 | None = None, postings_per_term: int = 0) -> None:
+        """``postings_per_term``: a search reads at most that many postings of a term, the best
+        by impact, when the term is in more chunks than that (0: every posting)."""
         self.bm25 = bm25 or BM25()
+        self.postings_per_term = postings_per_term
 
     async def add(
         self, session: AsyncSession, collection_id: int, chunks: Sequence[IndexedChunk]
     ) -> None:
         counted: dict[str, Counter[str]] = {}  # by text hash: chunks often share a text
         lengths: dict[int, int] = {}
-        rows: list[dict[str, object]] = []
-        frequencies: Counter[str] = Counter()
         for chunk in chunks:
             counts = counted.get(chunk.text_hash)
             if counts is None:
                 counts = counted[chunk.text_hash] = term_counts(chunk.index_text)
-            length = lengths[chunk.id] = sum(counts.values())
+            lengths[chunk.id] = sum(counts.values())
+        if not lengths:
+            return
+        repository = LexicalRepository(session)
+        total = sum(lengths.values())
+        reference = await repository.add_totals(
+            collection_id, len(lengths), total, total / len(lengths) or 1.0
+        )
+        rows: list[dict[str, object]] = []
+        frequencies: Counter[str] = Counter()
+        for chunk in chunks:
+            counts, length = counted[chunk.text_hash], lengths[chunk.id]
             rows += [
-                {"term": term, "chunk_id": chunk.id, "tf": tf, "length": length}
+                {
+                    "term": term,
+                    "chunk_id": chunk.id,
+                    "tf": tf,
+                    "length": length,
+                    "impact": self.bm25.impact(tf, length, reference),
+                }
                 for term, tf in counts.items()
             ]
             frequencies.update(counts.keys())
-        repository = LexicalRepository(session)
         await repository.insert(collection_id, lengths, rows)
         await repository.add_frequencies(collection_id, frequencies)
-        await repository.add_totals(collection_id, len(lengths), sum(lengths.values()))
 
     async def remove(
         self, session: AsyncSession, collection_id: int, chunks: Sequence[IndexedChunk]
@@ -85,36 +105,21 @@ class LexicalIndex:
             term: self.bm25.idf(chunks, frequencies[term]) for term in wanted if term in frequencies
         }
         saturation = self.bm25.saturation(chunks, total_length)
-        ranked = await self._pruned(repository, collection_id, weights, saturation, limit, where)
-        if ranked is None:
+        cap = self.postings_per_term
+        capped = {
+            term: cap
+            for term in weights
+            if cap and where is None and frequencies[term] > cap  # a filter reads every posting
+        }
+        ranked = await repository.score(collection_id, weights, saturation, limit, where, capped)
+        if capped and len(ranked) < limit:  # too few among the best postings: read them all
             ranked = await repository.score(collection_id, weights, saturation, limit, where)
         return [
             LexicalMatch(key, score, tuple(term for term in weights if term in held))
             for key, score, held in ranked
         ]
 
-    async def _pruned(
-        self,
-        repository: LexicalRepository,
-        collection_id: int,
-        weights: dict[str, float],
-        saturation: tuple[float, float, float],
-        limit: int,
-        where: ColumnElement[bool] | None,
-    ) -> list[tuple[int, float, set[str]]] | None:
-        """The exact top ``limit`` without reading every posting of the common terms (a
-        speaker's name is in most chunks of a chat log), when that can be proved: score only
-        the chunks that hold a rare term; a chunk with common terms alone scores below
-        ``sum(idf * (k1 + 1))`` over them, so if the ``limit``-th candidate scores at least
-        that, no other chunk can enter. None when it cannot be proved (then score them all)."""
-        rare = [term for term, idf in weights.items() if idf > RARE_IDF]
-        common = [term for term in weights if term not in rare]
-        if not rare or not common:
-            return None
-        ranked = await repository.score(
-            collection_id, weights, saturation, limit, where, among=rare
-        )
-        bound = sum(weights[term] for term in common) * (self.bm25.k1 + 1)
-        if len(ranked) == limit and ranked[-1][1] > bound:
-            return ranked
-        return None
+    async def rebuild_frequencies(self, session: AsyncSession, collection_id: int) -> None:
+        """Frequencies, totals and impacts recounted from the postings (``check --repair``)."""
+        k1, b = self.bm25.k1, self.bm25.b
+        await LexicalRepository(session).rebuild_frequencies(collection_id, (k1 * (1 - b), k1 * b))

@@ -10,7 +10,7 @@ their postings to lower the frequencies; a posting whose chunk went otherwise is
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
@@ -20,7 +20,9 @@ TERM_MAX_LENGTH = 64  # tokenizer.MAX_TERM
 
 class LexicalPosting(Base):
     """A term of a chunk and how often it occurs there. The chunk's length is repeated here so
-    that scoring reads the postings alone (no join per posting)."""
+    that scoring reads the postings alone (no join per posting). ``impact`` orders a term's
+    postings by what they add to a score (``BM25.impact``), so that a search can read only
+    the best postings of a term found in most chunks."""
 
     __tablename__ = "lexical_postings"
 
@@ -31,8 +33,12 @@ class LexicalPosting(Base):
     chunk_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     tf: Mapped[int]
     length: Mapped[int]
+    impact: Mapped[float] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_lexical_postings_chunk_id", "chunk_id"),)
+    __table_args__ = (
+        Index("ix_lexical_postings_chunk_id", "chunk_id"),
+        Index("ix_lexical_postings_impact", "collection_id", "term", "impact", "chunk_id"),
+    )
 
 
 class LexicalChunk(Base):
@@ -60,7 +66,9 @@ class LexicalTerm(Base):
 
 
 class LexicalStats(Base):
-    """The collection's chunk count and total length in terms (BM25's N and average length)."""
+    """The collection's chunk count and total length in terms (BM25's N and average length),
+    and the average length its postings' impacts were computed with (set by its first write,
+    kept after: one order for every posting of a term)."""
 
     __tablename__ = "lexical_stats"
 
@@ -69,3 +77,4 @@ class LexicalStats(Base):
     )
     chunks: Mapped[int]
     total_length: Mapped[int]
+    reference_length: Mapped[float | None] = mapped_column(Float)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Table, bindparam, case, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +52,8 @@ class LexicalRepository:
     async def insert(
         self, collection_id: int, lengths: Mapping[int, int], rows: Sequence[dict[str, Any]]
     ) -> None:
-        """Chunk entries (key: length) and their postings (``term, chunk_id, tf, length``)."""
+        """Chunk entries (key: length) and their postings (``term, chunk_id, tf, length,
+        impact``)."""
         if lengths:
             await self.session.execute(
                 entries.insert(),
@@ -85,19 +97,29 @@ class LexicalRepository:
                 )
             )
 
-    async def add_totals(self, collection_id: int, chunks: int, length: int) -> None:
-        """Add to (or, with negative figures, take from) the collection's totals."""
+    async def add_totals(
+        self, collection_id: int, chunks: int, length: int, reference_length: float = 1.0
+    ) -> float:
+        """Add to (or, with negative figures, take from) the collection's totals; returns the
+        collection's reference length (``reference_length`` if this is its first write)."""
         statement = self._insert()(totals).values(
-            collection_id=collection_id, chunks=chunks, total_length=length
+            collection_id=collection_id,
+            chunks=chunks,
+            total_length=length,
+            reference_length=reference_length,
         )
         statement = statement.on_conflict_do_update(
             index_elements=[totals.c.collection_id],
             set_={
                 "chunks": totals.c.chunks + statement.excluded.chunks,
                 "total_length": totals.c.total_length + statement.excluded.total_length,
+                "reference_length": func.coalesce(
+                    totals.c.reference_length, statement.excluded.reference_length
+                ),
             },
         )
-        await self.session.execute(statement)
+        kept = await self.session.scalar(statement.returning(totals.c.reference_length))
+        return float(kept) if kept is not None else reference_length
 
     async def postings_of(self, chunk_ids: Sequence[int]) -> list[tuple[int, str, int]]:
         """``(chunk key, term, tf)`` of these chunks, whatever their collection."""
@@ -165,43 +187,51 @@ class LexicalRepository:
         saturation: tuple[float, float, float],
         limit: int,
         where: ColumnElement[bool] | None,
-        among: Sequence[str] = (),
+        capped: Mapping[str, int] | None = None,
     ) -> list[tuple[int, float, set[str]]]:
         """The ``limit`` best chunks by ``sum(w(t) * tf * s0 / (tf + s1 + s2 * length))`` over
         the terms of ``weights`` (BM25 with its constants folded in), ties by key; with the
-        terms each holds (terms never contain a space). With ``among``: only chunks that hold
-        one of those terms (still scored over all of ``weights``)."""
+        terms each holds (terms never contain a space). ``capped``: terms of which only that
+        many postings are read, the best by impact, ties to the newest chunk (the others count
+        as 0)."""
         s0, s1, s2 = (bindparam(f"s{i}", value, type_=Float) for i, value in enumerate(saturation))
+        capped = capped or {}
+        whole = [term for term in weights if term not in capped]
+        parts: list[Any] = []
+        columns = (postings.c.chunk_id, postings.c.term, postings.c.tf, postings.c.length)
+        kept = postings.c.collection_id == collection_id
+        if whole:
+            parts.append(select(*columns).where(kept, postings.c.term.in_(whole)))
+        for i, (term, count) in enumerate(capped.items()):
+            best = (
+                select(*columns)
+                .where(kept, postings.c.term == bindparam(f"t{i}", term))
+                .order_by(postings.c.impact.desc(), postings.c.chunk_id.desc())  # the index's order
+                .limit(count)
+                .subquery()
+            )
+            parts.append(select(*best.c))  # a subquery: SQLite takes no LIMIT in a UNION member
+        union: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+        read = union.subquery()
         weight = case(
             {
                 term: bindparam(f"w{i}", value, type_=Float)
                 for i, (term, value) in enumerate(weights.items())
             },
-            value=postings.c.term,
+            value=read.c.term,
             else_=0.0,
         )
-        tf = postings.c.tf
-        score = func.sum(weight * tf * s0 / (tf + s1 + s2 * postings.c.length)).label("score")
-        held = func.aggregate_strings(postings.c.term, " ")
-        query = select(postings.c.chunk_id, score, held).where(
-            postings.c.collection_id == collection_id, postings.c.term.in_(list(weights))
-        )
-        if among:
-            holders = select(postings.c.chunk_id).where(
-                postings.c.collection_id == collection_id, postings.c.term.in_(list(among))
-            )
-            query = query.where(postings.c.chunk_id.in_(holders))
+        tf = read.c.tf
+        score = func.sum(weight * tf * s0 / (tf + s1 + s2 * read.c.length)).label("score")
+        held = func.aggregate_strings(read.c.term, " ")
+        query = select(read.c.chunk_id, score, held)
         if where is not None:
             query = (
-                query.join(chunks_table, chunks_table.c.id == postings.c.chunk_id)
+                query.join(chunks_table, chunks_table.c.id == read.c.chunk_id)
                 .join(documents_table, documents_table.c.id == chunks_table.c.document_id)
                 .where(where)
             )
-        query = (
-            query.group_by(postings.c.chunk_id)
-            .order_by(score.desc(), postings.c.chunk_id)
-            .limit(limit)
-        )
+        query = query.group_by(read.c.chunk_id).order_by(score.desc(), read.c.chunk_id).limit(limit)
         rows = await self.session.execute(query)
         return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
 
@@ -251,8 +281,13 @@ class LexicalRepository:
         kept = await self.totals(collection_id)
         return wrong + (0 if kept == (row[0], int(row[1])) else 1)
 
-    async def rebuild_frequencies(self, collection_id: int) -> None:
-        """Frequencies and totals recounted from the postings and chunk entries."""
+    async def rebuild_frequencies(self, collection_id: int, impact: tuple[float, float]) -> None:
+        """Frequencies and totals recounted from the postings and chunk entries; the reference
+        length kept (the average length if there was none) and every posting's impact
+        recomputed with it: ``tf / (tf + i0 + i1 * length / reference)``."""
+        reference = await self.session.scalar(
+            select(totals.c.reference_length).where(totals.c.collection_id == collection_id)
+        )
         await self.session.execute(delete(terms).where(terms.c.collection_id == collection_id))
         await self.session.execute(delete(totals).where(totals.c.collection_id == collection_id))
         recount = self._recount(collection_id).subquery()
@@ -262,13 +297,27 @@ class LexicalRepository:
                 select(bindparam("c", collection_id), recount.c.term, recount.c.df),
             )
         )
-        await self.session.execute(
-            totals.insert().from_select(
-                ["collection_id", "chunks", "total_length"],
-                select(
-                    bindparam("c", collection_id),
-                    func.count(),
-                    func.coalesce(func.sum(entries.c.length), 0),
-                ).where(entries.c.collection_id == collection_id),
+        count, length = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(entries.c.length), 0)).where(
+                    entries.c.collection_id == collection_id
+                )
             )
+        ).one()
+        if reference is None:
+            reference = length / count if count and length else 1.0
+        await self.session.execute(
+            totals.insert().values(
+                collection_id=collection_id,
+                chunks=count,
+                total_length=length,
+                reference_length=reference,
+            )
+        )
+        i0, i1 = (bindparam(f"i{n}", value, type_=Float) for n, value in enumerate(impact))
+        tf = postings.c.tf
+        await self.session.execute(
+            update(postings)
+            .where(postings.c.collection_id == collection_id)
+            .values(impact=tf / (tf + i0 + i1 * postings.c.length / reference))
         )
