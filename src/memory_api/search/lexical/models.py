@@ -37,7 +37,16 @@ class LexicalPosting(Base):
 
     __table_args__ = (
         Index("ix_lexical_postings_chunk_id", "chunk_id"),
-        Index("ix_lexical_postings_impact", "collection_id", "term", "impact", "chunk_id"),
+        # tf and length ride along: the best postings of a term are read from the index alone
+        Index(
+            "ix_lexical_postings_impact",
+            "collection_id",
+            "term",
+            "impact",
+            "chunk_id",
+            "tf",
+            "length",
+        ),
     )
 
 

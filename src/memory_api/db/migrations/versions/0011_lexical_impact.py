@@ -1,7 +1,8 @@
 """Lexical postings ordered by impact
 
 ``lexical_postings.impact`` (BM25's term-frequency part at the collection's reference average
-length, ``search/lexical/scoring.py``) with an index on (collection, term, impact, chunk), and
+length, ``search/lexical/scoring.py``) with an index on (collection, term, impact, chunk, tf,
+length: the best postings are read from the index alone), and
 ``lexical_stats.reference_length``: a search reads only the best postings of a term found in
 most chunks. Existing rows are filled in from their tf and length, with the collection's
 current average length as its reference.
@@ -42,7 +43,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_lexical_postings_impact",
         "lexical_postings",
-        ["collection_id", "term", "impact", "chunk_id"],
+        ["collection_id", "term", "impact", "chunk_id", "tf", "length"],
     )
 
 
