@@ -142,6 +142,17 @@ async def get_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_read_session(database: DatabaseDep) -> AsyncIterator[AsyncSession]:
+    """A session for a request that only reads: on SQLite it reads a snapshot and never waits
+    for the write lock an indexing job holds (a status poll answered 503 after the busy
+    timeout under load). Nothing it does is committed."""
+    async with database.reading() as session:
+        yield session
+
+
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 VectorStoreDep = Annotated[VectorStore, Depends(get_vectors)]

@@ -89,3 +89,29 @@ async def test_reads_do_not_wait_for_a_writer(settings: Settings) -> None:
             assert listed.status_code == 200
             assert (await write).status_code == 201
             assert (await client.get("/state/r")).json()["state_data"] == {"v": 2}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_job_status_reads_while_another_connection_holds_the_write_lock(
+    settings: Settings,
+) -> None:
+    """An indexing job's write transaction holds SQLite's write lock; a status poll only
+    reads, so it answers from a snapshot instead of queueing for the lock (it used to begin
+    IMMEDIATE like a write and, under load, answer 503 after the busy timeout)."""
+    app = create_app(settings)
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            engine = app.state.components.database.engine
+            async with engine.connect() as holder:
+                writing = await holder.begin()  # the engine begins writes IMMEDIATE
+                await holder.exec_driver_sql("SELECT 1")  # the write lock, held from here
+                asked = [client.get("/index_status/unknown"), client.get("/index_jobs")]
+                answers = asyncio.gather(*asked)
+                done, _ = await asyncio.wait([answers], timeout=20)
+                held_until_answered = bool(done)
+                await writing.rollback()
+            status, jobs = await answers
+    assert held_until_answered, "the reads waited for the write lock"
+    assert status.status_code == 404 and status.json()["status"] == "not_found"
+    assert jobs.status_code == 200 and jobs.json() == []

@@ -16,7 +16,7 @@ from memory_api.indexing.schemas import (
     IndexTaskStartResponse,
     IndexTaskStatusResponse,
 )
-from memory_api.indexing.service import IndexingServiceDep
+from memory_api.indexing.service import IndexingReaderDep, IndexingServiceDep
 from memory_api.jobs.status import JobStatus
 
 router = APIRouter(tags=["indexing"], route_class=JSONRoute)
@@ -78,7 +78,7 @@ async def index_files(
         **error_responses(422, 503),
     },
 )
-async def index_status(task_id: str, service: IndexingServiceDep) -> Any:
+async def index_status(task_id: str, service: IndexingReaderDep) -> Any:
     found = await service.status(task_id[:64])
     if found is None:
         missing = IndexTaskStatusResponse(
@@ -96,7 +96,7 @@ async def index_status(task_id: str, service: IndexingServiceDep) -> Any:
 )
 async def index_jobs(
     request: Request,
-    service: IndexingServiceDep,
+    service: IndexingReaderDep,
     job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[IndexJobSummary]:

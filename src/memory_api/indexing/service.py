@@ -14,7 +14,7 @@ from fastapi import Depends
 from memory_api.auth.principal import PrincipalDep
 from memory_api.collections.repository import CollectionRepository
 from memory_api.collections.service import CollectionService
-from memory_api.components import Components, ComponentsDep, SessionDep
+from memory_api.components import Components, ComponentsDep, ReadSessionDep, SessionDep
 from memory_api.db.columns import utcnow
 from memory_api.documents.repository import DocumentRepository
 from memory_api.errors import Conflict, Forbidden, NotFound
@@ -176,4 +176,14 @@ async def get_indexing_service(
     )
 
 
+async def get_indexing_reader(
+    session: ReadSessionDep, components: ComponentsDep, principal: PrincipalDep
+) -> IndexingService:
+    """The service for the routes that only read jobs (status, list)."""
+    return IndexingService(
+        JobRepository(session), DocumentRepository(session), components, principal.tenant
+    )
+
+
 IndexingServiceDep = Annotated[IndexingService, Depends(get_indexing_service)]
+IndexingReaderDep = Annotated[IndexingService, Depends(get_indexing_reader)]
