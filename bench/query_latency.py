@@ -151,9 +151,10 @@ async def cap_fidelity(
     """The lexical search in-process, reading every posting (exact BM25) and with each of
     ``caps`` as ``lexical_postings_per_term``, on the same questions: how often a capped search
     returns the same chunks, and what each costs (wall time, one query after the other)."""
+    budget = settings.lexical_whole_budget
     indexes = {
         "exact": LexicalIndex(),
-        **{str(cap): LexicalIndex(postings_per_term=cap) for cap in caps},
+        **{str(cap): LexicalIndex(postings_per_term=cap, whole_budget=budget) for cap in caps},
     }
     found: dict[str, list[list[int]]] = {name: [] for name in indexes}
     seconds: dict[str, list[float]] = {name: [] for name in indexes}
@@ -171,7 +172,12 @@ async def cap_fidelity(
     def ms(name: str) -> dict[str, float]:
         return {f"p{q}": round(percentile(seconds[name], q) * 1000, 1) for q in (50, 99)}
 
-    figures: dict[str, Any] = {"questions": len(questions), "limit": limit, "exact_ms": ms("exact")}
+    figures: dict[str, Any] = {
+        "questions": len(questions),
+        "limit": limit,
+        "whole_budget": budget,
+        "exact_ms": ms("exact"),
+    }
     for cap in map(str, caps):
         pairs = list(zip(found["exact"], found[cap], strict=True))
         overlap = [len(set(e) & set(c)) / len(e) for e, c in pairs if e]

@@ -99,7 +99,10 @@ async def open_components(
             embedder=embedder,
             vectors=vectors,
             metrics=metrics or Metrics(),
-            lexical=LexicalIndex(postings_per_term=settings.lexical_postings_per_term),
+            lexical=LexicalIndex(
+                postings_per_term=settings.lexical_postings_per_term,
+                whole_budget=settings.lexical_whole_budget,
+            ),
         )
 
 

@@ -106,9 +106,12 @@ class Settings(BaseSettings):
     # --- search (bench.retrieval_quality chose the defaults) -----------------------------------
     search_mode: Literal["hybrid", "semantic", "lexical"] = "hybrid"
     search_candidates: int = Field(100, ge=1, le=1000)
-    # A lexical search reads at most this many postings of a term held by more chunks than
-    # that, the best by impact (0: all; BENCHMARKS.md, issue 12 latency).
+    # A lexical search reads the rarest query terms whole while they hold at most
+    # lexical_whole_budget postings together, and of each other term held by more than
+    # lexical_postings_per_term chunks only that many best postings by impact, plus its
+    # postings in the chunks of the whole-read terms (0: every posting; BENCHMARKS.md, issue 12).
     lexical_postings_per_term: int = Field(2000, ge=0)
+    lexical_whole_budget: int = Field(10_000, ge=0)
     fusion_method: Literal["convex", "rrf"] = "convex"
     fusion_semantic_weight: float = Field(0.4, ge=0, le=1)
     fusion_rrf_k: float = Field(60.0, gt=0, le=10_000)

@@ -27,11 +27,15 @@ from memory_api.search.protocols import LexicalMatch
 class LexicalIndex:
     """Stateless: every figure lives in the database, so any process may write or search."""
 
-    def __init__(self, bm25: BM25 | None = None, postings_per_term: int = 0) -> None:
-        """``postings_per_term``: a search reads at most that many postings of a term, the best
-        by impact, when the term is in more chunks than that (0: every posting)."""
+    def __init__(
+        self, bm25: BM25 | None = None, postings_per_term: int = 0, whole_budget: int = 0
+    ) -> None:
+        """``postings_per_term``: a search reads at most that many postings of a common term,
+        the best by impact (0: every posting); ``whole_budget``: how many postings the terms
+        read whole may hold together (``_capped``)."""
         self.bm25 = bm25 or BM25()
         self.postings_per_term = postings_per_term
+        self.whole_budget = whole_budget
 
     async def add(
         self, session: AsyncSession, collection_id: int, chunks: Sequence[IndexedChunk]
@@ -105,12 +109,7 @@ class LexicalIndex:
             term: self.bm25.idf(chunks, frequencies[term]) for term in wanted if term in frequencies
         }
         saturation = self.bm25.saturation(chunks, total_length)
-        cap = self.postings_per_term
-        capped = {
-            term: cap
-            for term in weights
-            if cap and where is None and frequencies[term] > cap  # a filter reads every posting
-        }
+        capped = self._capped(frequencies, where is None)
         ranked = await repository.score(collection_id, weights, saturation, limit, where, capped)
         if capped and len(ranked) < limit:  # too few among the best postings: read them all
             ranked = await repository.score(collection_id, weights, saturation, limit, where)
@@ -118,6 +117,26 @@ class LexicalIndex:
             LexicalMatch(key, score, tuple(term for term in weights if term in held))
             for key, score, held in ranked
         ]
+
+    def _capped(self, frequencies: dict[str, int], unfiltered: bool) -> dict[str, int]:
+        """The query terms read only in part, each with how many of its best postings count.
+
+        Terms are read whole rarest first while what they hold stays within the budget
+        (``whole_budget`` postings; a term of at most ``postings_per_term`` always); the more
+        common ones are capped. A filtered search reads every posting (a filter could drop the
+        best ones)."""
+        cap = self.postings_per_term
+        if not cap or not unfiltered:
+            return {}
+        capped: dict[str, int] = {}
+        read = 0
+        for term in sorted(frequencies, key=lambda t: (frequencies[t], t)):
+            count = frequencies[term]
+            if count <= cap or read + count <= self.whole_budget:
+                read += count
+            else:
+                capped[term] = cap
+        return capped
 
     async def rebuild_frequencies(self, session: AsyncSession, collection_id: int) -> None:
         """Frequencies, totals and impacts recounted from the postings (``check --repair``)."""

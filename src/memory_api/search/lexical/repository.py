@@ -14,6 +14,8 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    true,
+    union,
     union_all,
     update,
 )
@@ -192,16 +194,16 @@ class LexicalRepository:
         """The ``limit`` best chunks by ``sum(w(t) * tf * s0 / (tf + s1 + s2 * length))`` over
         the terms of ``weights`` (BM25 with its constants folded in), ties by key; with the
         terms each holds (terms never contain a space). ``capped``: terms of which only that
-        many postings are read, the best by impact, ties to the newest chunk (the others count
-        as 0)."""
+        many postings are read, the best by impact (ties to the newest chunk), plus their
+        postings in the chunks that hold one of the other terms: a chunk holding a rarer term
+        is scored exactly, a chunk of capped terms only counts what those best postings hold."""
         s0, s1, s2 = (bindparam(f"s{i}", value, type_=Float) for i, value in enumerate(saturation))
         capped = capped or {}
         whole = [term for term in weights if term not in capped]
-        parts: list[Any] = []
         columns = (postings.c.chunk_id, postings.c.term, postings.c.tf, postings.c.length)
         kept = postings.c.collection_id == collection_id
-        if whole:
-            parts.append(select(*columns).where(kept, postings.c.term.in_(whole)))
+        exact: Any = select(*columns).where(kept, postings.c.term.in_(whole)) if whole else None
+        parts: list[Any] = []
         for i, (term, count) in enumerate(capped.items()):
             best = (
                 select(*columns)
@@ -211,8 +213,14 @@ class LexicalRepository:
                 .subquery()
             )
             parts.append(select(*best.c))  # a subquery: SQLite takes no LIMIT in a UNION member
-        union: Any = parts[0] if len(parts) == 1 else union_all(*parts)
-        read = union.subquery()
+        if exact is not None and parts:
+            exact = exact.cte("exact")
+            parts.append(self._capped_postings_of(exact, collection_id, list(capped)))
+            capped_part = union(*parts).subquery()  # union: no posting twice
+            read = union_all(select(*exact.c), select(*capped_part.c)).subquery()
+        else:
+            union_of: Any = exact if exact is not None else union_all(*parts)
+            read = union_of.subquery()
         weight = case(
             {
                 term: bindparam(f"w{i}", value, type_=Float)
@@ -234,6 +242,27 @@ class LexicalRepository:
         query = query.group_by(read.c.chunk_id).order_by(score.desc(), read.c.chunk_id).limit(limit)
         rows = await self.session.execute(query)
         return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
+
+    def _capped_postings_of(self, exact: Any, collection_id: int, capped: list[str]) -> Any:
+        """The capped terms' postings in the chunks of ``exact``, looked up chunk by chunk in
+        the primary key (collection, term, chunk) rather than read whole."""
+        keys = select(exact.c.chunk_id).distinct().cte("keys")
+        probe = postings.alias("probe")
+        found = (probe.c.collection_id == collection_id) & probe.c.term.in_(capped)
+        if self.session.get_bind().dialect.name == "postgresql":  # a lateral join: nested loop
+            each = (
+                select(probe.c.term, probe.c.tf, probe.c.length)
+                .where(found, probe.c.chunk_id == keys.c.chunk_id)
+                .lateral("each_key")
+            )
+            return select(keys.c.chunk_id, each.c.term, each.c.tf, each.c.length).select_from(
+                keys.join(each, true())
+            )
+        return (  # SQLite loops over the keys on its own
+            select(probe.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length)
+            .select_from(keys.join(probe, probe.c.chunk_id == keys.c.chunk_id))
+            .where(found)
+        )
 
     # --- checking ----------------------------------------------------------------------------
     async def indexed_keys(self, collection_id: int) -> set[int]:
