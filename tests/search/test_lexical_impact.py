@@ -22,8 +22,10 @@ from memory_api.settings import Settings
 from memory_api.testing.collections import register_collection
 from memory_api.testing.database import clear_tables
 
-WORDS = [f"word{i}" for i in range(40)]
-CAP = 50
+WORDS = [
+    f"q{chr(97 + i // 6)}{chr(97 + i % 6)}x" for i in range(40)
+]  # qaax, qabx, ...: one term each
+CAP, BUDGET = 50, 100  # zebra, quartz and lantern (about 60 chunks each) fit the budget
 
 
 def chunk_text(rng: random.Random) -> str:
@@ -61,18 +63,23 @@ async def indexed(settings: Settings) -> AsyncIterator[Indexed]:
 
 
 def bm25_in_python(
-    index: LexicalIndex, texts: dict[int, str], query: str, counted: dict[str, set[int]]
+    index: LexicalIndex,
+    texts: dict[int, str],
+    query: str,
+    counted: dict[str, set[int]],
+    whole: frozenset[str] = frozenset(),
 ) -> dict[int, tuple[float, set[str]]]:
-    """Every chunk's score over the query's terms, a term counting only for the chunks in
-    ``counted[term]`` when it is there (else for all of its chunks)."""
+    """Every chunk's score over the query's terms, a term of ``counted`` counting only for
+    the chunks in ``counted[term]``, unless the chunk holds a term of ``whole``."""
     counts = {key: term_counts(text) for key, text in texts.items()}
     n, total = len(counts), sum(sum(c.values()) for c in counts.values())
     df = Counter(term for c in counts.values() for term in c)
     scores: dict[int, tuple[float, set[str]]] = {}
     for key, c in counts.items():
         score, held = 0.0, set()
+        exact = any(term in c for term in whole)
         for term in query_terms(query):
-            if term in c and key in counted.get(term, {key}):
+            if term in c and (exact or key in counted.get(term, {key})):
                 score += index.bm25.score(c[term], sum(c.values()), n, total, df[term])
                 held.add(term)
         if held:
@@ -123,30 +130,47 @@ def holders(indexed: Indexed, term: str) -> int:
     return sum(1 for text in indexed.texts.values() if term in term_counts(text))
 
 
-@pytest.mark.parametrize("query", ["Caroline zebra", "Caroline word3 quartz", "caroline"])
-async def test_a_common_term_counts_only_for_its_best_postings(
-    indexed: Indexed, query: str
+@pytest.mark.parametrize(
+    ("query", "capped"),
+    [
+        ("Caroline zebra", {"carolin"}),
+        ("Caroline qadx quartz", {"carolin", "qadx"}),
+        ("caroline", {"carolin"}),
+    ],
+)
+async def test_a_common_term_counts_fully_only_beside_a_rarer_term(
+    indexed: Indexed, query: str, capped: set[str]
 ) -> None:
-    """Caroline is in all 600 chunks and word3 in more than 50: with a cap of 50 each
-    counts for its 50 best postings only, the rarer terms for all of theirs; scores are the
-    BM25 of what was read, and what was read is what each match says it matched."""
-    capped = LexicalIndex(postings_per_term=CAP)
+    """Caroline is in all 600 chunks and qadx in about 230: over a cap of 50 and past the
+    budget of 100 postings read whole, so each counts fully in the chunks that hold a rarer
+    term of the query (read whole: zebra, quartz) and elsewhere only in its 50 best postings.
+    Scores are the BM25 of what was counted, and each match names what it matched."""
+    index = LexicalIndex(postings_per_term=CAP, whole_budget=BUDGET)
     async with indexed.database.reading() as session:
-        found = await capped.search(session, indexed.collection_id, query, 10)
-    over = [term for term in query_terms(query) if holders(indexed, term) > CAP]
-    assert query_terms("Caroline")[0] in over
-    counted = {term: await best_postings(indexed, term, CAP) for term in over}
-    expected = bm25_in_python(capped, indexed.texts, query, counted)
+        found = await index.search(session, indexed.collection_id, query, 10)
+    terms = query_terms(query)
+    held = {term: holders(indexed, term) for term in terms}
+    rarest_first = sorted(terms, key=lambda term: held[term])
+    whole = [
+        t
+        for n, t in enumerate(rarest_first)
+        if sum(held[r] for r in rarest_first[: n + 1]) <= BUDGET
+    ]
+    assert set(terms) - set(whole) == capped and all(held[term] > CAP for term in capped)
+    counted = {term: await best_postings(indexed, term, CAP) for term in capped}
+    expected = bm25_in_python(index, indexed.texts, query, counted, frozenset(whole))
     assert [m.chunk_id for m in found] == top(expected, 10)
     for match in found:
         assert match.score == pytest.approx(expected[match.chunk_id][0])
         assert set(match.matched) == expected[match.chunk_id][1]
+    if whole:  # the best results hold the rarer term, and the common one counted fully there
+        assert all(set(whole) & set(match.matched) for match in found)
 
 
 @pytest.mark.parametrize("cap", [0, 600])
 async def test_no_term_over_the_cap_reads_every_posting(indexed: Indexed, cap: int) -> None:
-    index = LexicalIndex(postings_per_term=cap)
-    for query in ("Caroline zebra", "caroline lantern word7 word8"):
+    index = LexicalIndex(postings_per_term=cap, whole_budget=BUDGET)
+    for query in ("Caroline zebra", "caroline lantern qbbx qbcx"):
         async with indexed.database.reading() as session:
             found = await index.search(session, indexed.collection_id, query, 100)
         expected = bm25_in_python(index, indexed.texts, query, {})
@@ -160,7 +184,7 @@ async def test_too_few_among_the_best_postings_reads_them_all(indexed: Indexed) 
     """A cap of 5 for a limit of 20: five postings of "caroline" cannot fill 20 results, so the
     search reads every posting, as without a cap."""
     async with indexed.database.reading() as session:
-        found = await LexicalIndex(postings_per_term=5).search(
+        found = await LexicalIndex(postings_per_term=5, whole_budget=BUDGET).search(
             session, indexed.collection_id, "caroline", 20
         )
     expected = bm25_in_python(LexicalIndex(), indexed.texts, "caroline", {})

@@ -1,12 +1,13 @@
 """The lexical index (``search.protocols.LexicalIndexAPI``): postings written in the caller's
 transaction, BM25 scored in SQL over the query terms' postings and the filter.
 
-A term held by more chunks than ``postings_per_term`` (a speaker's name in a chat log, a year)
-has a low IDF and tens of thousands of postings in a large collection: reading them all made
-the lexical query grow with the collection. Such a term's postings are read best first by
-impact (BM25's term-frequency part, ``scoring.BM25.impact``, indexed) and only the first
-``postings_per_term`` count: a chunk outside them gets nothing from that term. The other terms
-are read whole, and a filtered search reads every posting (a filter could drop the best ones).
+A term held by many chunks (a speaker's name in a chat log, a year) has a low IDF and tens of
+thousands of postings in a large collection: reading them all made the lexical query grow with
+the collection. The query's rarest terms are read whole (within ``whole_budget`` postings);
+of each other term held by more than ``postings_per_term`` chunks only that many best postings
+by impact (BM25's term-frequency part, ``scoring.BM25.impact``, indexed), plus its postings in
+the chunks of the terms read whole. A chunk holding a rarer term is scored exactly; a chunk of
+common terms only counts their best postings. A filtered search reads every posting.
 """
 
 from __future__ import annotations
