@@ -258,10 +258,9 @@ class LexicalRepository:
             return select(keys.c.chunk_id, each.c.term, each.c.tf, each.c.length).select_from(
                 keys.join(each, true())
             )
-        return (  # SQLite loops over the keys on its own
-            select(probe.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length)
-            .select_from(keys.join(probe, probe.c.chunk_id == keys.c.chunk_id))
-            .where(found)
+        return select(probe.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length).where(
+            found,
+            probe.c.chunk_id.in_(select(keys.c.chunk_id)),  # SQLite probes key by key
         )
 
     # --- checking ----------------------------------------------------------------------------
