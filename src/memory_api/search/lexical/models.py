@@ -36,7 +36,9 @@ class LexicalPosting(Base):
     impact: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (
-        Index("ix_lexical_postings_chunk_id", "chunk_id"),
+        # by chunk (deletes, and a search's lookups of common terms in given chunks), with what
+        # scoring reads: those lookups touch the index alone
+        Index("ix_lexical_postings_chunk_id", "chunk_id", "term", "tf", "length"),
         # tf and length ride along: the best postings of a term are read from the index alone
         Index(
             "ix_lexical_postings_impact",

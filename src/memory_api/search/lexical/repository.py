@@ -215,7 +215,7 @@ class LexicalRepository:
             parts.append(select(*best.c))  # a subquery: SQLite takes no LIMIT in a UNION member
         if exact is not None and parts:
             exact = exact.cte("exact")
-            parts.append(self._capped_postings_of(exact, collection_id, list(capped)))
+            parts.append(self._capped_postings_of(exact, list(capped)))
             capped_part = union(*parts).subquery()  # union: no posting twice
             read = union_all(select(*exact.c), select(*capped_part.c)).subquery()
         else:
@@ -243,12 +243,13 @@ class LexicalRepository:
         rows = await self.session.execute(query)
         return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
 
-    def _capped_postings_of(self, exact: Any, collection_id: int, capped: list[str]) -> Any:
+    def _capped_postings_of(self, exact: Any, capped: list[str]) -> Any:
         """The capped terms' postings in the chunks of ``exact``, looked up chunk by chunk in
         the primary key (collection, term, chunk) rather than read whole."""
         keys = select(exact.c.chunk_id).distinct().cte("keys")
         probe = postings.alias("probe")
-        found = (probe.c.collection_id == collection_id) & probe.c.term.in_(capped)
+        found = probe.c.term.in_(capped)  # chunk keys are unique across collections: the
+        # by-chunk index (chunk, term, tf, length) answers alone
         if self.session.get_bind().dialect.name == "postgresql":  # a lateral join: nested loop
             each = (
                 select(probe.c.term, probe.c.tf, probe.c.length)

@@ -2,7 +2,8 @@
 
 ``lexical_postings.impact`` (BM25's term-frequency part at the collection's reference average
 length, ``search/lexical/scoring.py``) with an index on (collection, term, impact, chunk, tf,
-length: the best postings are read from the index alone), and
+length: the best postings are read from the index alone), the by-chunk index covering term,
+tf and length too (a search's lookups of common terms in given chunks), and
 ``lexical_stats.reference_length``: a search reads only the best postings of a term found in
 most chunks. Existing rows are filled in from their tf and length, with the collection's
 current average length as its reference.
@@ -40,6 +41,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("lexical_postings") as batch:
         batch.alter_column("impact", existing_type=sa.Float(), nullable=False)
+    op.drop_index("ix_lexical_postings_chunk_id", table_name="lexical_postings")
+    op.create_index(
+        "ix_lexical_postings_chunk_id", "lexical_postings", ["chunk_id", "term", "tf", "length"]
+    )
     op.create_index(
         "ix_lexical_postings_impact",
         "lexical_postings",
@@ -49,6 +54,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_lexical_postings_impact", table_name="lexical_postings")
+    op.drop_index("ix_lexical_postings_chunk_id", table_name="lexical_postings")
+    op.create_index("ix_lexical_postings_chunk_id", "lexical_postings", ["chunk_id"])
     with op.batch_alter_table("lexical_postings") as batch:
         batch.drop_column("impact")
     with op.batch_alter_table("lexical_stats") as batch:
