@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memory_api.state.preconditions import Tag
 from memory_api.state.statements import Statement, StateStatements, for_dialect
 
 
@@ -30,6 +31,10 @@ class StoredState:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime | None
+
+    @property
+    def tag(self) -> Tag:
+        return Tag(self.version, self.created_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,13 @@ class SQLAlchemyExecutor:
         await self.connection.execute(statement.clause, parameters)
 
 
+def _expected(tag: Tag | None) -> dict[str, Any]:
+    """The parameters of a condition on the version and incarnation (None: any)."""
+    if tag is None:
+        return {"expected": None, "incarnation": None}
+    return {"expected": tag.version, "incarnation": tag.created_at}
+
+
 class StateRepository:
     """The state use cases' SQL. Writes that record history take several statements on SQLite:
     callers run them on a connection inside one transaction (``StateService`` does)."""
@@ -114,10 +126,11 @@ class StateRepository:
         state_data: dict[str, Any],
         now: datetime,
         expires_at: datetime | None,
-        expected: int | None = None,
+        expected: Tag | None = None,
     ) -> StoredState | None:
-        """Write and return the new state; None when the precondition of ``mode`` fails. The
-        precondition is part of the one write statement, so concurrent writers cannot race."""
+        """Write and return the new state; None when the precondition of ``mode`` fails (for
+        REPLACE: the session is at ``expected``, None: at any version). The precondition is
+        part of the one write statement, so concurrent writers cannot race."""
         document = orjson.dumps(state_data)
         document_text = document.decode()
         tenant, session_id = key
@@ -128,7 +141,7 @@ class StateRepository:
             "size": len(document),
             "now": now,
             "expires_at": expires_at,
-            "expected": expected,
+            **_expected(expected),
             "keep": self.history,
         }
         write = getattr(self.statements, mode.value)
@@ -159,10 +172,11 @@ class StateRepository:
         row = await self.executor.fetchrow(self.statements.get_version, parameters)
         return None if row is None else StoredState(*row)
 
-    async def current_version(self, key: tuple[str, str], now: datetime) -> int | None:
+    async def current_tag(self, key: tuple[str, str], now: datetime) -> Tag | None:
+        """The version and incarnation the session is at; None if absent."""
         parameters = {"tenant": key[0], "session_id": key[1], "now": now}
         row = await self.executor.fetchrow(self.statements.exists, parameters)
-        return None if row is None else int(row[0])
+        return None if row is None else Tag(int(row[0]), row[1])
 
     async def history_of(
         self, key: tuple[str, str], before: int, limit: int, now: datetime
@@ -177,10 +191,10 @@ class StateRepository:
         rows = await self.executor.fetch(self.statements.history, parameters)
         return [VersionInfo(*row) for row in rows]
 
-    async def delete(self, key: tuple[str, str], expected: int | None, now: datetime) -> bool:
-        """Delete (its history goes with it: ON DELETE CASCADE); False if absent or not of the
-        ``expected`` version."""
-        parameters = {"tenant": key[0], "session_id": key[1], "expected": expected, "now": now}
+    async def delete(self, key: tuple[str, str], expected: Tag | None, now: datetime) -> bool:
+        """Delete (its history goes with it: ON DELETE CASCADE); False if absent or not at
+        ``expected``."""
+        parameters = {"tenant": key[0], "session_id": key[1], **_expected(expected), "now": now}
         return await self.executor.fetchrow(self.statements.delete, parameters) is not None
 
     async def list(self, tenant: str, page: SessionPage, now: datetime) -> list[StoredState]:

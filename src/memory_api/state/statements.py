@@ -22,7 +22,7 @@ from sqlalchemy import TextClause, bindparam, text
 from memory_api.db.columns import UTCDateTime
 
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
-_TIME_PARAMETERS = ("now", "expires_at", "after_time")
+_TIME_PARAMETERS = ("now", "expires_at", "after_time", "incarnation")
 _TIME_COLUMNS = ("created_at", "updated_at", "expires_at")
 
 
@@ -79,11 +79,14 @@ _UPSERT = (
     f"created_at = CASE WHEN {_EXPIRED} THEN excluded.created_at ELSE s.created_at END"
 )
 _CREATE = f"{_INSERT}version = 1, created_at = excluded.created_at WHERE {_EXPIRED}"
-# ``expected`` NULL: any version (If-Match: *). The check is part of the write: no race.
+# The version and incarnation (``created_at``) an ETag names; NULL: any (If-Match: *).
+_EXPECTED = (
+    "version = COALESCE(:expected, version) AND created_at = COALESCE(:incarnation, created_at)"
+)
+# The check is part of the write: no race.
 _REPLACE = (
     "UPDATE session_states SET state_data = :state, version = version + 1, updated_at = :now, "
-    f"expires_at = :expires_at WHERE {_KEY} AND version = COALESCE(:expected, version) "
-    f"AND {_LIVE}"
+    f"expires_at = :expires_at WHERE {_KEY} AND {_EXPECTED} AND {_LIVE}"
 )
 _HISTORY_COLUMNS = "(tenant, session_id, version, state_data, size_bytes, created_at)"
 _HISTORY_UPSERT = (
@@ -179,7 +182,9 @@ def _statements(dialect: str) -> StateStatements:
         ),
         get=Statement(f"SELECT {_ROW} FROM session_states WHERE {_KEY} AND {_LIVE}"),
         lock=Statement(f"SELECT {_ROW} FROM session_states WHERE {_KEY} AND {_LIVE}{lock}"),
-        exists=Statement(f"SELECT version FROM session_states WHERE {_KEY} AND {_LIVE}"),
+        exists=Statement(
+            f"SELECT version, created_at FROM session_states WHERE {_KEY} AND {_LIVE}"
+        ),
         get_version=Statement(
             "SELECT s.session_id, CAST(h.state_data AS TEXT) AS state_json, h.version, "
             f"s.created_at, h.created_at AS updated_at, s.expires_at {joined} "
@@ -190,8 +195,7 @@ def _statements(dialect: str) -> StateStatements:
             "AND h.version < :before ORDER BY h.version DESC LIMIT :limit"
         ),
         delete=Statement(
-            f"DELETE FROM session_states WHERE {_KEY} AND version = COALESCE(:expected, version) "
-            f"AND {_LIVE} RETURNING version"
+            f"DELETE FROM session_states WHERE {_KEY} AND {_EXPECTED} AND {_LIVE} RETURNING version"
         ),
         list={
             (keyset, include_state): _list(keyset=keyset, include_state=include_state)
