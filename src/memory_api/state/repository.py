@@ -15,8 +15,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memory_api.state.patching import SqlAppend, SqlPatch
 from memory_api.state.preconditions import Tag
 from memory_api.state.statements import Statement, StateStatements, for_dialect
 
@@ -70,6 +72,9 @@ class Executor(Protocol):
     """Runs one statement on one connection."""
 
     dialect: str
+    #: what the database raises for data it cannot process (PostgreSQL: a "\u0000" in a
+    #: json document its functions read)
+    data_errors: tuple[type[Exception], ...]
 
     async def fetchrow(
         self, statement: Statement, parameters: Mapping[str, Any]
@@ -83,6 +88,8 @@ class Executor(Protocol):
 
 
 class SQLAlchemyExecutor:
+    data_errors: tuple[type[Exception], ...] = (DataError,)
+
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
@@ -156,6 +163,50 @@ class StateRepository:
         if row is None:
             return None
         return StoredState(session_id, document_text, *row[2:])
+
+    async def patch(
+        self,
+        key: tuple[str, str],
+        patch: SqlPatch,
+        now: datetime,
+        expires_at: datetime | None,
+        expected: Tag | None = None,
+    ) -> StoredState | None:
+        """Apply ``patch`` in the database, in one write (``expires_at`` None: kept); None when
+        the session is absent, not at ``expected`` or the database cannot apply the patch (the
+        caller then applies it itself, and finds out which)."""
+        tenant, session_id = key
+        parameters: dict[str, Any] = {
+            "tenant": tenant,
+            "session_id": session_id,
+            "now": now,
+            "expires_at": expires_at,
+            **_expected(expected),
+            "keep": self.history,
+        }
+        if isinstance(patch, SqlAppend):
+            kind = "append"
+            parameters.update(member=patch.member, values=patch.values)
+            parameters["path"] = f'$."{patch.member}"'
+        else:
+            kind = "merge"
+            parameters["patch"] = patch.patch
+        write = self.statements.patch[kind]
+        statement = write.alone
+        if self.history and write.with_history is not None:
+            statement = write.with_history
+        try:
+            row = await self.executor.fetchrow(statement, parameters)
+        except self.executor.data_errors:
+            return None  # nothing was written
+        if row is None:
+            return None
+        document: str = row[6]
+        if self.history and statement is write.alone:
+            parameters.update(state=document, size=len(document.encode()), version=row[2])
+            await self.executor.execute(self.statements.record, parameters)
+            await self.executor.execute(self.statements.prune, parameters)
+        return StoredState(session_id, document, *row[2:6])
 
     async def get(self, key: tuple[str, str], now: datetime) -> StoredState | None:
         return await self._state(self.statements.get, key, now)

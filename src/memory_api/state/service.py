@@ -1,8 +1,9 @@
 """Session state use cases. They return domain objects (``StoredState``); routes render them.
 
 Versions make writes conditional (``Preconditions``): the check is part of the write statement
-itself, so of N writers holding one version exactly one succeeds. A PATCH writes conditioned on
-the version it read, and under the session's row lock when that raced (see ``patch``).
+itself, so of N writers holding one version exactly one succeeds. A PATCH the database can apply
+is that one statement too; any other writes conditioned on the version it read, and under the
+session's row lock when that raced (see ``patch``).
 """
 
 from __future__ import annotations
@@ -136,8 +137,23 @@ class StateService:
         """Apply ``patch`` to the current state atomically. First optimistically (read, patch,
         write conditioned on the version read: two statements); if another writer came in
         between, again under the row lock, where each patch sees the one before it. No patch
-        is lost and none retries more than once. The expiry is kept unless ``ttl_seconds``."""
+        is lost and none retries more than once. The expiry is kept unless ``ttl_seconds``.
+
+        A patch the database can apply itself (``Patch.in_sql``), with no precondition or an
+        ``If-Match`` of one tag, is one statement; if it writes nothing (absent, another
+        version, a patch the database cannot apply), the steps above give the exact answer."""
         now = utcnow()
+        if patch.in_sql is not None and preconditions.if_none_match is None:
+            if_match = preconditions.if_match
+            expected = None if if_match is None or if_match.any else if_match.single_tag()
+            if expected is not None or if_match is None or if_match.any:
+                expires_at = None if ttl_seconds is None else self._expiry(now, ttl_seconds)
+                async with self._repository() as repository:
+                    written = await repository.patch(
+                        self._key(session_id), patch.in_sql, now, expires_at, expected
+                    )
+                if written is not None:
+                    return written
         async with self._repository() as repository:
             written = await self._patch_once(
                 repository, session_id, patch, ttl_seconds, preconditions, now, lock=False
