@@ -19,13 +19,17 @@ def _json(text: str, what: str) -> Any:
         raise MemoryAPIClientError(f"invalid JSON for {what}: {error}") from None
 
 
-def _condition(value: str | None) -> int | str | None:
-    """``--if-match 3`` / ``--if-match '*'``."""
+def _condition(value: str | None) -> str | None:
+    """``--if-match '"3-6123f0a9b8c7d"'`` (the quotes may be left out) / ``--if-match '*'``."""
     if value is None or value == "*":
         return value
-    if not value.isdigit():
-        raise MemoryAPIClientError(f"--if-match takes a version number or *, not {value!r}")
-    return int(value)
+    if value.isdigit():
+        raise MemoryAPIClientError(
+            "--if-match takes the session's ETag (the etag that state get, put and patch "
+            f"print) or *, not a version number ({value}): versions restart at 1 when a "
+            "session is deleted and written again, only the ETag tells them apart"
+        )
+    return value if value.startswith(("W/", '"')) else f'"{value}"'
 
 
 def run_state(args: argparse.Namespace, client: MemoryClient, show: Any) -> int:
@@ -77,7 +81,9 @@ def add_state_actions(
 
     def if_match(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
-            "--if-match", metavar="VERSION", help="only if the session is at VERSION (or *)"
+            "--if-match",
+            metavar="ETAG",
+            help='only if the session is at ETAG (the "etag" printed by get, put, patch), or *',
         )
 
     def ttl(parser: argparse.ArgumentParser) -> None:

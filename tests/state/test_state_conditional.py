@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
-import pytest
 
 Body = dict[str, object]
+#: the server's ETag: "<version>-<incarnation>"
+ETAG = re.compile(r'"([0-9]+)-([0-9a-f]+)"')
+
+
+def tag(response: httpx.Response) -> tuple[int, str]:
+    """The (version, incarnation) a response's ETag names."""
+    match = ETAG.fullmatch(response.headers["etag"])
+    assert match is not None, response.headers["etag"]
+    return int(match.group(1)), match.group(2)
 
 
 async def _post(client: httpx.AsyncClient, sid: str, state: Body, **headers: str) -> httpx.Response:
@@ -16,12 +25,13 @@ async def _post(client: httpx.AsyncClient, sid: str, state: Body, **headers: str
 
 async def test_version_and_etag_grow_by_one_per_write(client: httpx.AsyncClient) -> None:
     first = await _post(client, "v", {"n": 1})
-    assert (first.status_code, first.headers["etag"]) == (201, '"1"')
+    version, incarnation = tag(first)
+    assert (first.status_code, version) == (201, 1)
     assert first.json() == {"status": "ok", "session_id": "v"}
     second = await _post(client, "v", {"n": 2})
-    assert second.headers["etag"] == '"2"'
+    assert tag(second) == (2, incarnation)
     got = await client.get("/state/v")
-    assert got.headers["etag"] == '"2"'
+    assert got.headers["etag"] == second.headers["etag"]
     body = got.json()
     assert (body["version"], body["expires_at"], body["state_data"]) == (2, None, {"n": 2})
 
@@ -29,10 +39,10 @@ async def test_version_and_etag_grow_by_one_per_write(client: httpx.AsyncClient)
 async def test_if_match_current_version_writes_stale_one_changes_nothing(
     client: httpx.AsyncClient,
 ) -> None:
-    await _post(client, "m", {"n": 1})
-    ok = await _post(client, "m", {"n": 2}, **{"If-Match": '"1"'})
-    assert (ok.status_code, ok.headers["etag"]) == (201, '"2"')
-    stale = await _post(client, "m", {"n": 3}, **{"If-Match": '"1"'})
+    first = (await _post(client, "m", {"n": 1})).headers["etag"]
+    ok = await _post(client, "m", {"n": 2}, **{"If-Match": first})
+    assert (ok.status_code, tag(ok)[0]) == (201, 2)
+    stale = await _post(client, "m", {"n": 3}, **{"If-Match": first})
     assert stale.status_code == 412
     assert "version" in stale.json()["detail"]
     body = (await client.get("/state/m")).json()
@@ -41,58 +51,64 @@ async def test_if_match_current_version_writes_stale_one_changes_nothing(
 
 async def test_if_match_forms(client: httpx.AsyncClient) -> None:
     # absent session: If-Match never holds, and nothing is created
-    assert (await _post(client, "f", {}, **{"If-Match": '"1"'})).status_code == 412
+    assert (await _post(client, "f", {}, **{"If-Match": '"1-0"'})).status_code == 412
     assert (await _post(client, "f", {}, **{"If-Match": "*"})).status_code == 412
     assert (await client.get("/state/f")).status_code == 404
-    await _post(client, "f", {"n": 1})
-    assert (await _post(client, "f", {"n": 2}, **{"If-Match": "*"})).headers["etag"] == '"2"'
-    # strong comparison: a weak tag never matches; a list matches if one tag does
-    assert (await _post(client, "f", {}, **{"If-Match": 'W/"2"'})).status_code == 412
-    assert (await _post(client, "f", {}, **{"If-Match": '"x-2"'})).status_code == 412
-    listed = await _post(client, "f", {"n": 3}, **{"If-Match": '"7", "2"'})
-    assert (listed.status_code, listed.headers["etag"]) == (201, '"3"')
-    assert (await _post(client, "f", {}, **{"If-Match": '"7", "2"'})).status_code == 412
+    first = await _post(client, "f", {"n": 1})
+    second = await _post(client, "f", {"n": 2}, **{"If-Match": "*"})
+    assert tag(second) == (2, tag(first)[1])
+    current = second.headers["etag"]
+    # strong comparison: a weak tag never matches; a list matches if one tag does; tags that
+    # are not the server's (the bare version "2" of earlier builds among them) match nothing
+    for other in (f"W/{current}", '"x-2"', '"2"', current.replace('"2-', '"02-')):
+        assert (await _post(client, "f", {}, **{"If-Match": other})).status_code == 412, other
+    listed = await _post(client, "f", {"n": 3}, **{"If-Match": f'"7", {current}'})
+    assert (listed.status_code, tag(listed)[0]) == (201, 3)
+    assert (await _post(client, "f", {}, **{"If-Match": f'"7", {current}'})).status_code == 412
     assert (await client.get("/state/f")).json()["state_data"] == {"n": 3}
 
 
 async def test_if_none_match_star_creates_only(client: httpx.AsyncClient) -> None:
     created = await _post(client, "c", {"n": 1}, **{"If-None-Match": "*"})
-    assert (created.status_code, created.headers["etag"]) == (201, '"1"')
+    assert (created.status_code, tag(created)[0]) == (201, 1)
     again = await _post(client, "c", {"n": 2}, **{"If-None-Match": "*"})
     assert again.status_code == 412
     assert (await client.get("/state/c")).json()["state_data"] == {"n": 1}
     # a tag list: written unless the session is at one of them
-    assert (await _post(client, "c", {}, **{"If-None-Match": '"1"'})).status_code == 412
-    assert (await _post(client, "c", {"n": 3}, **{"If-None-Match": '"9"'})).status_code == 201
+    at_one = created.headers["etag"]
+    assert (await _post(client, "c", {}, **{"If-None-Match": at_one})).status_code == 412
+    other = at_one.replace('"1-', '"9-')
+    assert (await _post(client, "c", {"n": 3}, **{"If-None-Match": other})).status_code == 201
 
 
 async def test_get_if_none_match_answers_304(client: httpx.AsyncClient) -> None:
-    await _post(client, "g", {"n": 1})
-    await _post(client, "g", {"n": 2})
-    for tag in ('"2"', 'W/"2"', "*", '"1", "2"'):
-        response = await client.get("/state/g", headers={"If-None-Match": tag})
-        assert (response.status_code, response.content) == (304, b""), tag
-        assert response.headers["etag"] == '"2"'
-    response = await client.get("/state/g", headers={"If-None-Match": '"1"'})
-    assert (response.status_code, response.json()["version"]) == (200, 2)
+    first = (await _post(client, "g", {"n": 1})).headers["etag"]
+    current = (await _post(client, "g", {"n": 2})).headers["etag"]
+    for held in (current, f"W/{current}", "*", f"{first}, {current}"):
+        response = await client.get("/state/g", headers={"If-None-Match": held})
+        assert (response.status_code, response.content) == (304, b""), held
+        assert response.headers["etag"] == current
+    for held in (first, '"2"'):  # an older version; the bare version is no ETag of ours
+        response = await client.get("/state/g", headers={"If-None-Match": held})
+        assert (response.status_code, response.json()["version"]) == (200, 2), held
 
 
 async def test_conditional_delete(client: httpx.AsyncClient) -> None:
-    await _post(client, "d", {"n": 1})
-    await _post(client, "d", {"n": 2})
-    stale = await client.delete("/state/d", headers={"If-Match": '"1"'})
+    first = (await _post(client, "d", {"n": 1})).headers["etag"]
+    current = (await _post(client, "d", {"n": 2})).headers["etag"]
+    stale = await client.delete("/state/d", headers={"If-Match": first})
     assert stale.status_code == 412
     assert (await client.get("/state/d")).status_code == 200
-    gone = await client.delete("/state/d", headers={"If-Match": '"2"'})
+    gone = await client.delete("/state/d", headers={"If-Match": current})
     assert gone.status_code == 204
-    absent = await client.delete("/state/d", headers={"If-Match": '"2"'})
+    absent = await client.delete("/state/d", headers={"If-Match": current})
     assert (absent.status_code, absent.json()) == (404, {"detail": "Session not found"})
 
 
 async def test_concurrent_conditional_writers_exactly_one_wins(client: httpx.AsyncClient) -> None:
-    await _post(client, "race", {"writer": None})
+    first = (await _post(client, "race", {"writer": None})).headers["etag"]
     responses = await asyncio.gather(
-        *(_post(client, "race", {"writer": i}, **{"If-Match": '"1"'}) for i in range(50))
+        *(_post(client, "race", {"writer": i}, **{"If-Match": first}) for i in range(50))
     )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [412] * 49
@@ -109,11 +125,6 @@ async def test_concurrent_creators_exactly_one_wins(client: httpx.AsyncClient) -
     assert (await client.get("/state/first")).json()["version"] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 15 gap (branch statev3): the ETag is the bare version, which restarts at 1 "
-    "when a session is deleted and created again, so an ETag of the old incarnation matches",
-)
 async def test_etag_of_a_deleted_incarnation_does_not_match_the_new_one(
     client: httpx.AsyncClient,
 ) -> None:
@@ -124,6 +135,15 @@ async def test_etag_of_a_deleted_incarnation_does_not_match_the_new_one(
     for n in range(3):
         await _post(client, "i", {"new": n})
     assert (await client.get("/state/i")).json()["version"] == 3  # same version, new session
+    new = await client.get("/state/i")
+    assert tag(new)[0] == 3 and new.headers["etag"] != old_etag
     stale = await _post(client, "i", {"lost": True}, **{"If-Match": old_etag})
     assert stale.status_code == 412
-    assert (await client.get("/state/i")).json()["state_data"] == {"new": 2}
+    patch = {"Content-Type": "application/merge-patch+json", "If-Match": old_etag}
+    assert (await client.patch("/state/i", content=b'{"lost":1}', headers=patch)).status_code == 412
+    assert (await client.delete("/state/i", headers={"If-Match": old_etag})).status_code == 412
+    changed = await client.get("/state/i", headers={"If-None-Match": old_etag})
+    assert (changed.status_code, changed.json()["state_data"]) == (200, {"new": 2})
+    # the new incarnation's own ETag still works
+    kept = await _post(client, "i", {"new": 3}, **{"If-Match": new.headers["etag"]})
+    assert (kept.status_code, tag(kept)) == (201, (4, tag(new)[1]))

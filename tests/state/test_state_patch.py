@@ -21,10 +21,13 @@ async def _patch(
 
 
 async def test_merge_patch(client: httpx.AsyncClient) -> None:
-    await client.post("/state/p", json={"state_data": {"a": 1, "b": {"c": 1}, "keep": [1]}})
+    stored = await client.post(
+        "/state/p", json={"state_data": {"a": 1, "b": {"c": 1}, "keep": [1]}}
+    )
     response = await _patch(client, "p", {"a": None, "b": {"d": 2}, "new": "x"}, MERGE)
     assert response.status_code == 200
-    assert response.headers["etag"] == '"2"'
+    # the ETag is "<version>-<incarnation>": the next version of the same session
+    assert response.headers["etag"] == stored.headers["etag"].replace('"1-', '"2-', 1)
     body = response.json()
     assert body["state_data"] == {"b": {"c": 1, "d": 2}, "keep": [1], "new": "x"}
     assert body["version"] == 2
@@ -105,11 +108,12 @@ async def test_other_media_types_are_415_and_absent_session_404(client: httpx.As
 
 
 async def test_patch_preconditions(client: httpx.AsyncClient) -> None:
-    await client.post("/state/c", json={"state_data": {"n": 1}})
-    stale = await _patch(client, "c", {"n": 2}, {**MERGE, "If-Match": '"7"'})
-    assert stale.status_code == 412
-    ok = await _patch(client, "c", {"n": 2}, {**MERGE, "If-Match": '"1"'})
-    assert (ok.status_code, ok.headers["etag"]) == (200, '"2"')
+    first = (await client.post("/state/c", json={"state_data": {"n": 1}})).headers["etag"]
+    for stale_tag in (first.replace('"1-', '"7-', 1), '"1"'):
+        stale = await _patch(client, "c", {"n": 2}, {**MERGE, "If-Match": stale_tag})
+        assert stale.status_code == 412, stale_tag
+    ok = await _patch(client, "c", {"n": 2}, {**MERGE, "If-Match": first})
+    assert (ok.status_code, ok.headers["etag"]) == (200, first.replace('"1-', '"2-', 1))
 
 
 async def test_concurrent_json_patch_appends_lose_nothing(client: httpx.AsyncClient) -> None:

@@ -85,7 +85,7 @@ async def test_default_ttl_setting(client: httpx.AsyncClient) -> None:
 
 
 async def test_expired_session_is_absent_at_once(client: httpx.AsyncClient, app: FastAPI) -> None:
-    await client.post("/state/short", json={"state_data": {"n": 1}, "ttl_seconds": 1})
+    first = await client.post("/state/short", json={"state_data": {"n": 1}, "ttl_seconds": 1})
     await client.post("/state/long", json={"state_data": {}})
     assert (await client.get("/state/short")).status_code == 200
     await _poll_until_absent(client, "/state/short", time.monotonic() + 15)
@@ -95,9 +95,14 @@ async def test_expired_session_is_absent_at_once(client: httpx.AsyncClient, app:
     assert (await client.patch("/state/short", content=b"{}", headers=merge)).status_code == 404
     assert (await client.delete("/state/short")).status_code == 404
     assert await _rows(app, SessionState) == 2  # still stored: only the sweeper deletes
-    # writing it again starts a new session: version 1, a new created_at
+    # writing it again starts a new session: version 1, a new created_at, so a new ETag
     again = await client.post("/state/short", json={"state_data": {"n": 2}})
-    assert again.headers["etag"] == '"1"'
+    assert again.headers["etag"].startswith('"1-') and first.headers["etag"].startswith('"1-')
+    assert again.headers["etag"] != first.headers["etag"]
+    stale = await client.post(
+        "/state/short", json={"state_data": {}}, headers={"If-Match": first.headers["etag"]}
+    )
+    assert stale.status_code == 412
     assert [v["version"] for v in (await client.get("/state/short/history")).json()] == [1]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -59,8 +60,8 @@ class Call(Generic[T]):
 
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes | None = None  # a raw body instead of ``json`` (PATCH documents)
-    #: the answer is ``StateStored``: its version comes from the ETag header
-    version_from_etag: bool = False
+    #: the answer (``StateStored``, ``StateRead``) takes the ETag header (and a version from it)
+    with_etag: bool = False
 
     def request_options(self) -> dict[str, Any]:
         """What httpx's ``request`` takes for this call."""
@@ -71,17 +72,33 @@ class Call(Generic[T]):
 
 
 class StateStored(StateStoreResponse):
-    """What ``put_state`` returns: the seed's answer plus the new version (its ETag)."""
+    """What ``put_state`` returns: the seed's answer plus the new version and its ETag."""
 
     version: int | None = None
+    #: the ETag the server gave this write: ``if_match=`` it to write only on top of it
+    etag: str | None = None
 
 
-#: If-Match / If-None-Match arguments: a version, or "*" (any version / any session)
-Condition = int | str | None
+class StateRead(StateResponse):
+    """A state as read or patched, with its ETag (for ``if_match=`` / ``get_state_if_changed``)."""
+
+    etag: str | None = None
 
 
-def _tag(condition: int | str) -> str:
-    return condition if isinstance(condition, str) else f'"{condition}"'
+#: If-Match / If-None-Match arguments: an ETag as a call returned it (``.etag``), or "*" (any
+#: version / any session). Not a version number: versions restart at 1 when a session is
+#: deleted and written again, and only the ETag tells the two apart.
+Condition = str | None
+_VERSION = re.compile(r'"([0-9]+)-[0-9a-f]+"')
+
+
+def _tag(condition: object) -> str:
+    if not isinstance(condition, str):
+        raise TypeError(
+            "if_match / if_none_match take an ETag as a call returned it (its .etag) or '*', "
+            f"not {condition!r}: a version number does not tell a re-created session apart"
+        )
+    return condition
 
 
 def conditions(if_match: Condition, if_none_match: Condition) -> dict[str, str]:
@@ -93,9 +110,10 @@ def conditions(if_match: Condition, if_none_match: Condition) -> dict[str, str]:
     return headers
 
 
-def version_of(response: httpx.Response) -> int | None:
-    tag = response.headers.get("etag", "").strip('"')
-    return int(tag) if tag.isdigit() else None
+def version_of(etag: str | None) -> int | None:
+    """The version an ETag of the server names (``"3-..."``: 3)."""
+    match = _VERSION.fullmatch(etag or "")
+    return int(match.group(1)) if match else None
 
 
 def _segment(value: str) -> str:
@@ -110,7 +128,7 @@ def _adapter(model: Any) -> TypeAdapter[Any]:
     return TypeAdapter(model)
 
 
-STATE = _adapter(StateResponse)
+STATE = _adapter(StateRead)
 STATES = _adapter(list[StateRetrieveResponse])
 SESSIONS_PAGE = _adapter(SessionsPage)
 VERSIONS = _adapter(list[StateVersionInfo])
@@ -151,16 +169,17 @@ class Calls:
             STORED,
             json=body,
             headers=conditions(if_match, if_none_match),
-            version_from_etag=True,
+            with_etag=True,
         )
 
     @staticmethod
     def get_state(
         session_id: str, version: int | None = None, if_none_match: Condition = None
-    ) -> Call[StateResponse]:
+    ) -> Call[StateRead]:
         params = {} if version is None else {"version": version}
         headers = conditions(None, if_none_match)
-        return Call("GET", f"/state/{_segment(session_id)}", STATE, params=params, headers=headers)
+        path = f"/state/{_segment(session_id)}"
+        return Call("GET", path, STATE, params=params, headers=headers, with_etag=True)
 
     @staticmethod
     def patch_state(
@@ -168,7 +187,7 @@ class Calls:
         patch: dict[str, Any] | list[dict[str, Any]],
         ttl_seconds: int | None = None,
         if_match: Condition = None,
-    ) -> Call[StateResponse]:
+    ) -> Call[StateRead]:
         """A list is a JSON Patch (RFC 6902), an object a merge patch (RFC 7396)."""
         kind = JSON_PATCH if isinstance(patch, list) else MERGE_PATCH
         return Call(
@@ -178,6 +197,7 @@ class Calls:
             params={} if ttl_seconds is None else {"ttl_seconds": ttl_seconds},
             headers={"Content-Type": kind, **conditions(if_match, None)},
             content=orjson.dumps(patch),
+            with_etag=True,
         )
 
     @staticmethod
@@ -392,6 +412,10 @@ def read(call: Call[T], response: httpx.Response) -> T:
     if call.result is None or response.status_code == 304:  # 304: still at the version held
         return None  # type: ignore[return-value]
     result = call.result.validate_json(response.content)
-    if call.version_from_etag and isinstance(result, StateStored):
-        return result.model_copy(update={"version": version_of(response)})
+    if call.with_etag:
+        etag = response.headers.get("etag")
+        if isinstance(result, StateStored):
+            return result.model_copy(update={"etag": etag, "version": version_of(etag)})
+        if isinstance(result, StateRead):
+            return result.model_copy(update={"etag": etag})
     return result

@@ -15,6 +15,7 @@ from memory_api.client._base import (
     Calls,
     Condition,
     DocumentCalls,
+    StateRead,
     StateStored,
     client_options,
     no_answer,
@@ -40,7 +41,6 @@ from memory_api.jobs.status import FINISHED
 from memory_api.search.schemas import RAGQueryResponse
 from memory_api.state.schemas import (
     SessionsPage,
-    StateResponse,
     StateRetrieveResponse,
     StateVersionInfo,
 )
@@ -80,19 +80,20 @@ class MemoryClient:
         if_match: Condition = None,
         if_none_match: Condition = None,
     ) -> StateStored:
-        """Create or replace. ``if_match``: only at this version (or "*": only if it exists);
-        ``if_none_match="*"``: create only. PreconditionFailedError (412) when not."""
+        """Create or replace. ``if_match``: only at this ETag (the ``etag`` of a result, e.g.
+        of ``get_state``), or "*": only if it exists; ``if_none_match="*"``: create only.
+        PreconditionFailedError (412) when not. The result's ``etag`` is the new version's."""
         return self._send(
             Calls.put_state(session_id, state_data, ttl_seconds, if_match, if_none_match)
         )
 
-    def get_state(self, session_id: str, *, version: int | None = None) -> StateResponse:
-        """The state, or one of its kept versions."""
+    def get_state(self, session_id: str, *, version: int | None = None) -> StateRead:
+        """The state, or one of its kept versions, with its ``etag``."""
         return self._send(Calls.get_state(session_id, version))
 
-    def get_state_if_changed(self, session_id: str, version: int) -> StateResponse | None:
-        """None while the session is still at ``version`` (HTTP 304), else its state."""
-        return self._send(Calls.get_state(session_id, None, version))
+    def get_state_if_changed(self, session_id: str, etag: str) -> StateRead | None:
+        """None while the session is still at ``etag`` (HTTP 304), else its state."""
+        return self._send(Calls.get_state(session_id, None, etag))
 
     def patch_state(
         self,
@@ -101,7 +102,7 @@ class MemoryClient:
         *,
         ttl_seconds: int | None = None,
         if_match: Condition = None,
-    ) -> StateResponse:
+    ) -> StateRead:
         """Change part of the state atomically: a dict is a merge patch (RFC 7396), a list of
         operations a JSON Patch (RFC 6902), e.g. [{"op": "add", "path": "/messages/-", ...}]."""
         return self._send(Calls.patch_state(session_id, patch, ttl_seconds, if_match))

@@ -15,8 +15,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from memory_api.state.patching import SqlAppend, SqlPatch
+from memory_api.state.preconditions import Tag
 from memory_api.state.statements import Statement, StateStatements, for_dialect
 
 
@@ -30,6 +33,10 @@ class StoredState:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime | None
+
+    @property
+    def tag(self) -> Tag:
+        return Tag(self.version, self.created_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +72,9 @@ class Executor(Protocol):
     """Runs one statement on one connection."""
 
     dialect: str
+    #: what the database raises for data it cannot process (PostgreSQL: a "\u0000" in a
+    #: json document its functions read)
+    data_errors: tuple[type[Exception], ...]
 
     async def fetchrow(
         self, statement: Statement, parameters: Mapping[str, Any]
@@ -78,6 +88,8 @@ class Executor(Protocol):
 
 
 class SQLAlchemyExecutor:
+    data_errors: tuple[type[Exception], ...] = (DataError,)
+
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
@@ -98,6 +110,13 @@ class SQLAlchemyExecutor:
         await self.connection.execute(statement.clause, parameters)
 
 
+def _expected(tag: Tag | None) -> dict[str, Any]:
+    """The parameters of a condition on the version and incarnation (None: any)."""
+    if tag is None:
+        return {"expected": None, "incarnation": None}
+    return {"expected": tag.version, "incarnation": tag.created_at}
+
+
 class StateRepository:
     """The state use cases' SQL. Writes that record history take several statements on SQLite:
     callers run them on a connection inside one transaction (``StateService`` does)."""
@@ -114,10 +133,11 @@ class StateRepository:
         state_data: dict[str, Any],
         now: datetime,
         expires_at: datetime | None,
-        expected: int | None = None,
+        expected: Tag | None = None,
     ) -> StoredState | None:
-        """Write and return the new state; None when the precondition of ``mode`` fails. The
-        precondition is part of the one write statement, so concurrent writers cannot race."""
+        """Write and return the new state; None when the precondition of ``mode`` fails (for
+        REPLACE: the session is at ``expected``, None: at any version). The precondition is
+        part of the one write statement, so concurrent writers cannot race."""
         document = orjson.dumps(state_data)
         document_text = document.decode()
         tenant, session_id = key
@@ -128,7 +148,7 @@ class StateRepository:
             "size": len(document),
             "now": now,
             "expires_at": expires_at,
-            "expected": expected,
+            **_expected(expected),
             "keep": self.history,
         }
         write = getattr(self.statements, mode.value)
@@ -143,6 +163,50 @@ class StateRepository:
         if row is None:
             return None
         return StoredState(session_id, document_text, *row[2:])
+
+    async def patch(
+        self,
+        key: tuple[str, str],
+        patch: SqlPatch,
+        now: datetime,
+        expires_at: datetime | None,
+        expected: Tag | None = None,
+    ) -> StoredState | None:
+        """Apply ``patch`` in the database, in one write (``expires_at`` None: kept); None when
+        the session is absent, not at ``expected`` or the database cannot apply the patch (the
+        caller then applies it itself, and finds out which)."""
+        tenant, session_id = key
+        parameters: dict[str, Any] = {
+            "tenant": tenant,
+            "session_id": session_id,
+            "now": now,
+            "expires_at": expires_at,
+            **_expected(expected),
+            "keep": self.history,
+        }
+        if isinstance(patch, SqlAppend):
+            kind = "append"
+            parameters.update(member=patch.member, values=patch.values)
+            parameters["path"] = f'$."{patch.member}"'
+        else:
+            kind = "merge"
+            parameters["patch"] = patch.patch
+        write = self.statements.patch[kind]
+        statement = write.alone
+        if self.history and write.with_history is not None:
+            statement = write.with_history
+        try:
+            row = await self.executor.fetchrow(statement, parameters)
+        except self.executor.data_errors:
+            return None  # nothing was written
+        if row is None:
+            return None
+        document: str = row[6]
+        if self.history and statement is write.alone:
+            parameters.update(state=document, size=len(document.encode()), version=row[2])
+            await self.executor.execute(self.statements.record, parameters)
+            await self.executor.execute(self.statements.prune, parameters)
+        return StoredState(session_id, document, *row[2:6])
 
     async def get(self, key: tuple[str, str], now: datetime) -> StoredState | None:
         return await self._state(self.statements.get, key, now)
@@ -159,10 +223,11 @@ class StateRepository:
         row = await self.executor.fetchrow(self.statements.get_version, parameters)
         return None if row is None else StoredState(*row)
 
-    async def current_version(self, key: tuple[str, str], now: datetime) -> int | None:
+    async def current_tag(self, key: tuple[str, str], now: datetime) -> Tag | None:
+        """The version and incarnation the session is at; None if absent."""
         parameters = {"tenant": key[0], "session_id": key[1], "now": now}
         row = await self.executor.fetchrow(self.statements.exists, parameters)
-        return None if row is None else int(row[0])
+        return None if row is None else Tag(int(row[0]), row[1])
 
     async def history_of(
         self, key: tuple[str, str], before: int, limit: int, now: datetime
@@ -177,10 +242,10 @@ class StateRepository:
         rows = await self.executor.fetch(self.statements.history, parameters)
         return [VersionInfo(*row) for row in rows]
 
-    async def delete(self, key: tuple[str, str], expected: int | None, now: datetime) -> bool:
-        """Delete (its history goes with it: ON DELETE CASCADE); False if absent or not of the
-        ``expected`` version."""
-        parameters = {"tenant": key[0], "session_id": key[1], "expected": expected, "now": now}
+    async def delete(self, key: tuple[str, str], expected: Tag | None, now: datetime) -> bool:
+        """Delete (its history goes with it: ON DELETE CASCADE); False if absent or not at
+        ``expected``."""
+        parameters = {"tenant": key[0], "session_id": key[1], **_expected(expected), "now": now}
         return await self.executor.fetchrow(self.statements.delete, parameters) is not None
 
     async def list(self, tenant: str, page: SessionPage, now: datetime) -> list[StoredState]:

@@ -41,6 +41,7 @@ async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
 
 class AsyncpgExecutor:
     dialect = "postgresql"
+    data_errors: tuple[type[Exception], ...] = (asyncpg.exceptions.DataError,)
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.driver = connection

@@ -46,8 +46,10 @@ IfMatch = Annotated[
     str | None,
     Header(
         alias="If-Match",
-        description='Write only if the session is at this version (its ETag, e.g. "3"), or '
-        "exists (*); else 412 and nothing changes.",
+        description="Write only if the session is at this ETag (as a response gave it: "
+        '"<version>-<incarnation>", e.g. "3-6123f0a9b8c7d"), or exists (*); else 412 and '
+        "nothing changes. The ETag of an earlier incarnation (before a delete or an expiry) "
+        "never matches.",
     ),
 ]
 IfNoneMatch = Annotated[
@@ -83,6 +85,18 @@ JSON_PATCH_OPERATION = {
         },
     ]
 }
+#: the response header of GET, POST and PATCH, for the OpenAPI document
+ETAG = {
+    "headers": {
+        "ETag": {
+            "description": 'The version and incarnation of the session: "<version>-<incarnation>" '
+            '(e.g. "3-6123f0a9b8c7d"; the incarnation is its created_at in microseconds since '
+            "the epoch, in hexadecimal, new when a deleted or expired session is written again). "
+            "Opaque: send it back in If-Match / If-None-Match as given.",
+            "schema": {"type": "string"},
+        }
+    }
+}
 MAX_SKIP = 1_000_000_000  # beyond any real list; keeps the value inside SQL integers
 NOT_FOUND = error_responses(404, 422, 503, d404="Session not found")
 WRITE_ERRORS = error_responses(412, 413, 422, 503)
@@ -94,7 +108,7 @@ PATCH_ERRORS = error_responses(404, 409, 412, 413, 422, 503, d404="Session not f
     status_code=status.HTTP_201_CREATED,
     summary="Store (create or replace) a session's state",
     response_model=StateStoreResponse,
-    responses=WRITE_ERRORS,
+    responses={201: ETAG, **WRITE_ERRORS},
 )
 @fast_path(store_arguments)
 async def store_state(
@@ -114,7 +128,7 @@ async def store_state(
         render_stored(session_id),
         status_code=status.HTTP_201_CREATED,
         media_type=JSON,
-        headers={"ETag": etag(stored.version)},
+        headers={"ETag": etag(stored.tag)},
     )
 
 
@@ -122,7 +136,11 @@ async def store_state(
     "/state/{session_id}",
     summary="Read a session's state (or one of its kept versions)",
     response_model=StateResponse,
-    responses={304: {"description": "Still at the ETag given in If-None-Match"}, **NOT_FOUND},
+    responses={
+        200: ETAG,
+        304: {"description": "Still at the ETag given in If-None-Match", **ETAG},
+        **NOT_FOUND,
+    },
 )
 @fast_path(retrieve_arguments)
 async def retrieve_state(
@@ -134,9 +152,9 @@ async def retrieve_state(
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     state = await service.retrieve(session_id, version)
-    headers = {"ETag": etag(state.version)}
+    headers = {"ETag": etag(state.tag)}
     condition = TagList.parse(if_none_match)
-    if condition is not None and condition.matches_weakly(state.version):
+    if condition is not None and condition.matches_weakly(state.tag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(render_state(state), media_type=JSON, headers=headers)
 
@@ -145,7 +163,7 @@ async def retrieve_state(
     "/state/{session_id}",
     summary="Change part of a session's state atomically (merge patch or JSON Patch)",
     response_model=StateResponse,
-    responses=PATCH_ERRORS,
+    responses={200: ETAG, **PATCH_ERRORS},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -180,7 +198,8 @@ async def patch_state(
         ttl_seconds=ttl_seconds,
         preconditions=Preconditions.from_headers(if_match, if_none_match),
     )
-    return Response(render_state(state), media_type=JSON, headers={"ETag": etag(state.version)})
+    headers = {"ETag": etag(state.tag)}
+    return Response(render_state(state), media_type=JSON, headers=headers)
 
 
 @router.delete(

@@ -57,7 +57,11 @@ class StateRetrieveResponse(BaseModel):
 class StateResponse(StateRetrieveResponse):
     """A session's state with its version (GET /state/{id}, PATCH)."""
 
-    version: int = Field(description="1 on creation, +1 on every change; the ETag is it quoted.")
+    version: int = Field(
+        description="1 on creation, +1 on every change (again 1 when a deleted or expired "
+        'session is written anew); the ETag is "<version>-<incarnation>", the incarnation '
+        "naming this life of the session."
+    )
     expires_at: datetime | None = Field(
         None, description="When the session expires (UTC); null: kept until deleted."
     )

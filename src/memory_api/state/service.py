@@ -1,8 +1,9 @@
 """Session state use cases. They return domain objects (``StoredState``); routes render them.
 
 Versions make writes conditional (``Preconditions``): the check is part of the write statement
-itself, so of N writers holding one version exactly one succeeds. A PATCH writes conditioned on
-the version it read, and under the session's row lock when that raced (see ``patch``).
+itself, so of N writers holding one version exactly one succeeds. A PATCH the database can apply
+is that one statement too; any other writes conditioned on the version it read, and under the
+session's row lock when that raced (see ``patch``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
 from memory_api.state.errors import PreconditionFailed, SessionNotFound, VersionNotFound
 from memory_api.state.patching import Patch
-from memory_api.state.preconditions import Preconditions
+from memory_api.state.preconditions import Preconditions, Tag
 from memory_api.state.repository import (
     SessionPage,
     SQLAlchemyExecutor,
@@ -105,7 +106,7 @@ class StateService:
         key: tuple[str, str],
         preconditions: Preconditions,
         now: datetime,
-    ) -> tuple[WriteMode, int | None]:
+    ) -> tuple[WriteMode, Tag | None]:
         """The write that enforces ``preconditions`` atomically. The common forms need no
         read; others (tag lists, both headers) are checked against the current version and
         the write is then conditioned on that very version."""
@@ -117,10 +118,10 @@ class StateService:
         if if_none_match is None and if_match is not None:
             if if_match.any:
                 return WriteMode.REPLACE, None
-            single = if_match.single_version()
+            single = if_match.single_tag()
             if single is not None:
                 return WriteMode.REPLACE, single
-        current = await repository.current_version(key, now)
+        current = await repository.current_tag(key, now)
         if not preconditions.hold_for(current):
             raise PreconditionFailed()
         return (WriteMode.CREATE, None) if current is None else (WriteMode.REPLACE, current)
@@ -136,8 +137,23 @@ class StateService:
         """Apply ``patch`` to the current state atomically. First optimistically (read, patch,
         write conditioned on the version read: two statements); if another writer came in
         between, again under the row lock, where each patch sees the one before it. No patch
-        is lost and none retries more than once. The expiry is kept unless ``ttl_seconds``."""
+        is lost and none retries more than once. The expiry is kept unless ``ttl_seconds``.
+
+        A patch the database can apply itself (``Patch.in_sql``), with no precondition or an
+        ``If-Match`` of one tag, is one statement; if it writes nothing (absent, another
+        version, a patch the database cannot apply), the steps above give the exact answer."""
         now = utcnow()
+        if patch.in_sql is not None and preconditions.if_none_match is None:
+            if_match = preconditions.if_match
+            expected = None if if_match is None or if_match.any else if_match.single_tag()
+            if expected is not None or if_match is None or if_match.any:
+                expires_at = None if ttl_seconds is None else self._expiry(now, ttl_seconds)
+                async with self._repository() as repository:
+                    written = await repository.patch(
+                        self._key(session_id), patch.in_sql, now, expires_at, expected
+                    )
+                if written is not None:
+                    return written
         async with self._repository() as repository:
             written = await self._patch_once(
                 repository, session_id, patch, ttl_seconds, preconditions, now, lock=False
@@ -168,12 +184,12 @@ class StateService:
         current = await (repository.lock(key, now) if lock else repository.get(key, now))
         if current is None:
             raise SessionNotFound()
-        if not preconditions.hold_for(current.version):
+        if not preconditions.hold_for(current.tag):
             raise PreconditionFailed()
         document = patch.apply(orjson.loads(current.state_json))
         expires_at = current.expires_at if ttl_seconds is None else self._expiry(now, ttl_seconds)
         return await repository.write(
-            WriteMode.REPLACE, key, document, now, expires_at, current.version
+            WriteMode.REPLACE, key, document, now, expires_at, current.tag
         )
 
     async def retrieve(self, session_id: str, version: int | None = None) -> StoredState:
@@ -203,7 +219,7 @@ class StateService:
         before = NO_VERSION_LIMIT if before_version is None else before_version
         async with self._repository(read_only=True) as repository:
             found = await repository.history_of(key, before, limit, now)
-            if not found and await repository.current_version(key, now) is None:
+            if not found and await repository.current_tag(key, now) is None:
                 raise SessionNotFound()
         return found
 
@@ -215,20 +231,20 @@ class StateService:
         now = utcnow()
         key = self._key(session_id)
         async with self._repository() as repository:
-            expected: int | None = None
+            expected: Tag | None = None
             if not preconditions.none:
-                single = preconditions.if_match.single_version() if preconditions.if_match else None
+                single = preconditions.if_match.single_tag() if preconditions.if_match else None
                 if single is not None and preconditions.if_none_match is None:
                     expected = single
                 else:
-                    expected = await repository.current_version(key, now)
+                    expected = await repository.current_tag(key, now)
                     if expected is None:
                         raise SessionNotFound()
                     if not preconditions.hold_for(expected):
                         raise PreconditionFailed()
             deleted = await repository.delete(key, expected, now)
             exists = not deleted and expected is not None
-            if exists and await repository.current_version(key, now) is not None:
+            if exists and await repository.current_tag(key, now) is not None:
                 raise PreconditionFailed()
         if not deleted:
             raise SessionNotFound()

@@ -22,7 +22,7 @@ from sqlalchemy import TextClause, bindparam, text
 from memory_api.db.columns import UTCDateTime
 
 _NAME = re.compile(r"(?<![:\w]):(\w+)")
-_TIME_PARAMETERS = ("now", "expires_at", "after_time")
+_TIME_PARAMETERS = ("now", "expires_at", "after_time", "incarnation")
 _TIME_COLUMNS = ("created_at", "updated_at", "expires_at")
 
 
@@ -79,11 +79,14 @@ _UPSERT = (
     f"created_at = CASE WHEN {_EXPIRED} THEN excluded.created_at ELSE s.created_at END"
 )
 _CREATE = f"{_INSERT}version = 1, created_at = excluded.created_at WHERE {_EXPIRED}"
-# ``expected`` NULL: any version (If-Match: *). The check is part of the write: no race.
+# The version and incarnation (``created_at``) an ETag names; NULL: any (If-Match: *).
+_EXPECTED = (
+    "version = COALESCE(:expected, version) AND created_at = COALESCE(:incarnation, created_at)"
+)
+# The check is part of the write: no race.
 _REPLACE = (
     "UPDATE session_states SET state_data = :state, version = version + 1, updated_at = :now, "
-    f"expires_at = :expires_at WHERE {_KEY} AND version = COALESCE(:expected, version) "
-    f"AND {_LIVE}"
+    f"expires_at = :expires_at WHERE {_KEY} AND {_EXPECTED} AND {_LIVE}"
 )
 _HISTORY_COLUMNS = "(tenant, session_id, version, state_data, size_bytes, created_at)"
 _HISTORY_UPSERT = (
@@ -94,12 +97,50 @@ _HISTORY_UPSERT = (
 _PRUNE = "(h.version <= {v} - :keep OR h.version > {v})"
 
 
+# PATCH applied by the database, in the write (``state.patching.SqlPatch``): the new document
+# and the condition for the database to apply it (else no row, and the service applies it).
+# PostgreSQL: ``memory_api_json_merge_patch`` (migration 0012) keeps the json text's key order
+# and compact form, as the service's own patching does; SQLite's json_patch is RFC 7396.
+_PATCHED = {
+    "postgresql": {
+        "merge": ("memory_api_json_merge_patch(state_data, CAST(:patch AS json))", "TRUE"),
+        "append": (
+            "memory_api_json_merge_patch(state_data, json_build_object(CAST(:member AS text), "
+            "CAST(CASE WHEN json_array_length(state_data -> CAST(:member AS text)) = 0 "
+            "THEN CAST(:values AS text) "
+            "ELSE left(rtrim(CAST(state_data -> CAST(:member AS text) AS text)), -1) || ',' "
+            "|| substr(CAST(:values AS text), 2) END AS json)))",
+            "json_typeof(state_data -> CAST(:member AS text)) = 'array'",
+        ),
+    },
+    "sqlite": {
+        "merge": ("json_patch(state_data, :patch)", "1"),
+        "append": (
+            "json_set(state_data, :path, json(CASE WHEN json_array_length(state_data, :path) = 0 "
+            "THEN :values ELSE substr(json_extract(state_data, :path), 1, "
+            "length(json_extract(state_data, :path)) - 1) || ',' || substr(:values, 2) END))",
+            "json_type(state_data, :path) = 'array'",
+        ),
+    },
+}
+
+
+def _patch(kind: str, dialect: str) -> str:
+    document, applies = _PATCHED[dialect][kind]
+    return (
+        f"UPDATE session_states SET state_data = {document}, version = version + 1, "
+        "updated_at = :now, expires_at = COALESCE(:expires_at, expires_at) "
+        f"WHERE {_KEY} AND {_EXPECTED} AND {_LIVE} AND {applies}"
+    )
+
+
 @dataclass(frozen=True)
 class Write:
     """A write and, where it also records the version in the history, how.
 
     PostgreSQL: ``with_history`` does all in one statement (data-modifying CTEs). SQLite has
     none: the write, ``record`` and ``prune`` run in one IMMEDIATE transaction instead.
+    Patches applied by the database return the new document too (the row's last column).
     """
 
     alone: Statement
@@ -113,6 +154,8 @@ class StateStatements:
     upsert: Write
     create: Write
     replace: Write
+    #: PATCH in one statement, by ``SqlPatch`` kind ("merge", "append")
+    patch: dict[str, Write]
     record: Statement
     prune: Statement
     get: Statement
@@ -127,19 +170,22 @@ class StateStatements:
     sweep: Statement
 
 
-def _write(sql: str, dialect: str) -> Write:
+def _write(sql: str, dialect: str, *, patched: bool = False) -> Write:
+    """``patched``: the database made the document, so it returns it and measures its size."""
+    returning = f"{_META}, CAST(state_data AS TEXT) AS state_json" if patched else _META
     if dialect != "postgresql":
-        return Write(Statement(f"{sql} RETURNING {_META}"), None)
+        return Write(Statement(f"{sql} RETURNING {returning}"), None)
+    size = "octet_length(CAST(state_data AS TEXT))" if patched else "CAST(:size AS INTEGER)"
     with_history = (
         f"WITH w AS ({sql} RETURNING {_META}, state_data), "
         f"r AS (INSERT INTO session_state_history AS h {_HISTORY_COLUMNS} "
-        "SELECT tenant, session_id, version, state_data, CAST(:size AS INTEGER), updated_at "
+        f"SELECT tenant, session_id, version, state_data, {size}, updated_at "
         f"FROM w {_HISTORY_UPSERT}), "
         "p AS (DELETE FROM session_state_history AS h USING w WHERE h.tenant = w.tenant "
         f"AND h.session_id = w.session_id AND {_PRUNE.format(v='w.version')}) "
-        f"SELECT {_META} FROM w"
+        f"SELECT {returning} FROM w"
     )
-    return Write(Statement(f"{sql} RETURNING {_META}"), Statement(with_history))
+    return Write(Statement(f"{sql} RETURNING {returning}"), Statement(with_history))
 
 
 def _list(*, keyset: bool, include_state: bool) -> Statement:
@@ -169,6 +215,9 @@ def _statements(dialect: str) -> StateStatements:
         upsert=_write(_UPSERT, dialect),
         create=_write(_CREATE, dialect),
         replace=_write(_REPLACE, dialect),
+        patch={
+            kind: _write(_patch(kind, dialect), dialect, patched=True) for kind in _PATCHED[dialect]
+        },
         record=Statement(
             f"INSERT INTO session_state_history AS h {_HISTORY_COLUMNS} VALUES (:tenant, "
             f":session_id, :version, :state, :size, :now) {_HISTORY_UPSERT}"
@@ -179,7 +228,9 @@ def _statements(dialect: str) -> StateStatements:
         ),
         get=Statement(f"SELECT {_ROW} FROM session_states WHERE {_KEY} AND {_LIVE}"),
         lock=Statement(f"SELECT {_ROW} FROM session_states WHERE {_KEY} AND {_LIVE}{lock}"),
-        exists=Statement(f"SELECT version FROM session_states WHERE {_KEY} AND {_LIVE}"),
+        exists=Statement(
+            f"SELECT version, created_at FROM session_states WHERE {_KEY} AND {_LIVE}"
+        ),
         get_version=Statement(
             "SELECT s.session_id, CAST(h.state_data AS TEXT) AS state_json, h.version, "
             f"s.created_at, h.created_at AS updated_at, s.expires_at {joined} "
@@ -190,8 +241,7 @@ def _statements(dialect: str) -> StateStatements:
             "AND h.version < :before ORDER BY h.version DESC LIMIT :limit"
         ),
         delete=Statement(
-            f"DELETE FROM session_states WHERE {_KEY} AND version = COALESCE(:expected, version) "
-            f"AND {_LIVE} RETURNING version"
+            f"DELETE FROM session_states WHERE {_KEY} AND {_EXPECTED} AND {_LIVE} RETURNING version"
         ),
         list={
             (keyset, include_state): _list(keyset=keyset, include_state=include_state)
