@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         app.add_middleware(APIKeyMiddleware, keys=settings.parsed_api_keys())
         _declare_security(app)
     # One layer logs, counts and times each request (the metrics use the route templates).
-    metrics = install_metrics(app, middleware=False)
+    metrics = install_metrics(app)
     app.add_middleware(RequestLogMiddleware, metrics=metrics, plain_paths=plain_paths(app))
     install_exception_handlers(app)
     app.include_router(state_router)
