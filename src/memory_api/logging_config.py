@@ -24,7 +24,9 @@ class Formatter(logging.Formatter):
         if second != self._second:
             self._text = time.strftime(self.default_time_format, self.converter(record.created))
             self._second = second
-        return self.default_msec_format % (self._text, record.msecs)
+        if self.default_msec_format:
+            return self.default_msec_format % (self._text, record.msecs)
+        return self._text
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

@@ -97,7 +97,7 @@ class RequestLogMiddleware:
         children = self._children.get(key)
         if children is None:
             children = self._children[key] = metrics.route(*key)
-        children.count.inc()
+        children.requests.inc()
         children.latency.observe(seconds)
 
 
@@ -108,7 +108,7 @@ def log_access(message: str) -> None:
     any other (its source is "(unknown file)", line 0, as with ``logging._srcfile = None``)."""
     access_logger.handle(
         access_logger.makeRecord(
-            access_logger.name, logging.INFO, "(unknown file)", 0, message, None, None
+            access_logger.name, logging.INFO, "(unknown file)", 0, message, (), None
         )
     )
 

@@ -19,7 +19,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 class RouteMetrics(NamedTuple):
     """One route's children of the request metrics, for a method and a status."""
 
-    count: Counter
+    requests: Counter
     latency: Histogram
 
 
