@@ -28,6 +28,7 @@ from memory_api.health.routes import router as health_router
 from memory_api.http.body_limit import BodySizeLimitMiddleware
 from memory_api.http.handlers import install_exception_handlers
 from memory_api.http.request_log import RequestLogMiddleware
+from memory_api.http.route_index import install_route_index
 from memory_api.indexing import handler as directory_indexing
 from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.indexing.roots import prepare_index_roots
@@ -150,7 +151,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
         app.add_middleware(APIKeyMiddleware, keys=settings.parsed_api_keys())
         _declare_security(app)
     # One layer logs, counts and times each request (the metrics use the route templates).
-    metrics = install_metrics(app, middleware=False)
+    metrics = install_metrics(app)
     app.add_middleware(RequestLogMiddleware, metrics=metrics, plain_paths=plain_paths(app))
     install_exception_handlers(app)
     app.include_router(state_router)
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool = True) -> 
     app.include_router(health_router)
     app.include_router(metrics_router)
     app.include_router(console_router)
+    install_route_index(app)
     return app
 
 

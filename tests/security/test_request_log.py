@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from memory_api.logging_config import Formatter
 from memory_api.testing.server import ServerProcess
 
 
@@ -80,3 +81,16 @@ def test_served_access_line_carries_the_request_id_once(tmp_path: Path) -> None:
     record = json.loads(lines[0][lines[0].index("{") :])
     assert record["request_id"] == "trace-once-77"
     assert record["path"] == "/livez"
+
+
+def test_log_time_formatted_as_logging_does() -> None:
+    """The serve configuration's formatter formats the time once a second: the same text as
+    ``logging.Formatter`` for records within a second, across seconds, and with a datefmt."""
+    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    ours, standard = Formatter(fmt), logging.Formatter(fmt)
+    for created in (1_000_000_000.0, 1_000_000_000.5, 1_000_000_000.999, 1_000_000_001.25, 5.0):
+        record = logging.LogRecord("memory_api.access", logging.INFO, "", 0, "m", None, None)
+        record.created, record.msecs = created, (created - int(created)) * 1000 // 1
+        assert ours.format(record) == standard.format(record)
+    dated = Formatter(fmt, datefmt="%H:%M")
+    assert dated.format(record) == logging.Formatter(fmt, datefmt="%H:%M").format(record)

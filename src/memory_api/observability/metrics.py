@@ -6,15 +6,21 @@ stay bounded and session ids do not leak into monitoring.
 
 from __future__ import annotations
 
-import time
+from typing import NamedTuple
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class RouteMetrics(NamedTuple):
+    """One route's children of the request metrics, for a method and a status."""
+
+    requests: Counter
+    latency: Histogram
 
 
 class Metrics:
@@ -47,6 +53,11 @@ class Metrics:
             "memory_api_index_jobs", "Indexing jobs by status.", ["status"], registry=self.registry
         )
 
+    def route(self, method: str, route: str, status: int) -> RouteMetrics:
+        return RouteMetrics(
+            self.requests.labels(method, route, str(status)), self.latency.labels(method, route)
+        )
+
     def observe_embedding(self, kind: str, seconds: float) -> None:
         self.embedding.labels(kind).observe(seconds)
 
@@ -54,40 +65,9 @@ class Metrics:
         self.chunks.inc(count)
 
 
-class MetricsMiddleware:
-    """``plain_paths``: routes without parameters that FastAPI does not report in the scope
-    (the documentation: /docs, /openapi.json, ...); their path is their label."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics, plain_paths: frozenset[str]) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.plain_paths = plain_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route = getattr(scope.get("route"), "path", None)
-            if route is None:
-                route = scope["path"] if scope["path"] in self.plain_paths else "unmatched"
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
-
-
 def plain_paths(app: FastAPI) -> frozenset[str]:
+    """Routes without parameters that FastAPI does not report in the scope (the
+    documentation: /docs, /openapi.json, ...); their path is their label."""
     return frozenset(
         route.path
         for route in app.routes
@@ -95,10 +75,8 @@ def plain_paths(app: FastAPI) -> frozenset[str]:
     )
 
 
-def install_metrics(app: FastAPI, *, middleware: bool = True) -> Metrics:
-    """``middleware=False``: the caller records the requests itself (the request log does)."""
+def install_metrics(app: FastAPI) -> Metrics:
+    """The app's metrics; the request log (``RequestLogMiddleware``) records each request."""
     metrics = Metrics()
     app.state.metrics = metrics
-    if middleware:
-        app.add_middleware(MetricsMiddleware, metrics=metrics, plain_paths=plain_paths(app))
     return metrics
