@@ -17,7 +17,7 @@ from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.collections.repository import CollectionRepository
 from memory_api.search.lexical.consistency import check_lexical
 from memory_api.store import service
-from memory_api.store.documents import STORE_COLLECTION
+from memory_api.store.documents import STORE_COLLECTION, item_doc_id
 
 pytestmark = pytest.mark.model
 
@@ -172,3 +172,21 @@ async def test_items_are_documents_of_the_store_collection(
     info = (await client.get(f"/collections/{STORE_COLLECTION}")).json()
     assert (info["documents"], info["chunks"]) == (2, 1)
     await assert_lexical_exact(app)
+
+
+async def test_the_documents_api_reads_and_deletes_items_but_does_not_write_them(
+    client: httpx.AsyncClient,
+) -> None:
+    await put(client, ["n"], "k", value={"text": "the spare key is under the mat"}, index=["text"])
+    documents = f"/collections/{STORE_COLLECTION}/documents"
+    doc_id = item_doc_id(["n"], "k")
+    read = await client.get(f"{documents}/{doc_id}", params={"include_chunks": "true"})
+    assert read.status_code == 200, read.text
+    assert read.json()["source"] == "store"
+    assert read.json()["metadata"] == {"namespace": ["n"], "key": "k"}
+    assert [chunk["text"] for chunk in read.json()["chunks"]] == ["the spare key is under the mat"]
+    written = await client.put(f"{documents}/{doc_id}", json={"text": "something else"})
+    assert written.status_code == 422 and "PUT /store/items" in written.json()["detail"]
+    assert (await client.delete(f"{documents}/{doc_id}")).status_code == 204
+    gone = await client.get("/store/items", params={"namespace": "n", "key": "k"})
+    assert gone.status_code == 404
