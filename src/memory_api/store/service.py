@@ -15,7 +15,7 @@ from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
-from memory_api.collections.service import CollectionNotFound, CollectionService
+from memory_api.collections.service import CollectionNotFound, CollectionService, check_model
 from memory_api.components import Components, ComponentsDep
 from memory_api.db.columns import utcnow
 from memory_api.documents.repository import NewDocument
@@ -77,6 +77,13 @@ class StoreService:
         )
 
     async def _collection(self) -> CollectionRecord:
+        """The tenant's store collection, created at the first put (409: another model's)."""
+        embedder = self.components.embedder
+        await embedder.ready()
+        found = await self._existing_collection()
+        if found is not None:  # the usual case: no write transaction needed
+            check_model(found, embedder)
+            return found
         async with self.database.unit_of_work() as session:
             return await CollectionService(
                 CollectionRepository(session),
