@@ -53,10 +53,21 @@ def check_filter(conditions: dict[str, Any]) -> None:
                 )
         if any(char in field for char in '"\\\x00'):
             raise InvalidFilter(f"filter {field!r}: field names can not hold '\"', '\\\\' or NUL")
+    try:
+        written = orjson.dumps(conditions)
+    except orjson.JSONEncodeError:
+        raise InvalidFilter("filter values: integers must fit in 64 bits") from None
+    if b"\\u0000" in written:  # no stored value holds one (PostgreSQL can not)
+        raise InvalidFilter("filter values can not hold the NUL character")
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _sqlite_number(value: int | float) -> int | float:
+    """SQLite binds integers of 64 bits only; a larger one compares as the double it is."""
+    return value if isinstance(value, float) or -(2**63) <= value < 2**63 else float(value)
 
 
 def _operators(condition: Any) -> bool:
@@ -77,7 +88,7 @@ class _SQLiteField:
         if isinstance(expected, bool):
             return self.kind == ("true" if expected else "false")
         if _number(expected):
-            return and_(self.kind.in_(("integer", "real")), self.value == expected)
+            return and_(self.kind.in_(("integer", "real")), self.value == _sqlite_number(expected))
         if isinstance(expected, str):
             return and_(self.kind == "text", self.value == literal(expected, String))
         kind = "object" if isinstance(expected, dict) else "array"
@@ -86,7 +97,11 @@ class _SQLiteField:
 
     def order(self, operator: str, expected: Any) -> Condition:
         kinds = ("integer", "real") if _number(expected) else ("text",)
-        bound = literal(expected, String) if isinstance(expected, str) else literal(expected)
+        bound = (
+            literal(expected, String)
+            if isinstance(expected, str)
+            else literal(_sqlite_number(expected))
+        )
         return and_(self.kind.in_(kinds), _ORDER[operator](self.value, bound))
 
 
