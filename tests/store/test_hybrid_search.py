@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.collections.repository import CollectionRepository
+from memory_api.collections.sweeper import CollectionSweeper
 from memory_api.search.lexical.consistency import check_lexical
 from memory_api.store import service
 from memory_api.store.documents import STORE_COLLECTION, item_doc_id
@@ -190,3 +191,15 @@ async def test_the_documents_api_reads_and_deletes_items_but_does_not_write_them
     assert (await client.delete(f"{documents}/{doc_id}")).status_code == 204
     gone = await client.get("/store/items", params={"namespace": "n", "key": "k"})
     assert gone.status_code == 404
+
+
+async def test_deleting_the_store_collection_deletes_the_items(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await put(client, ["n"], "old", value={"text": "kept until the sweep"}, index=["text"])
+    assert (await client.delete(f"/collections/{STORE_COLLECTION}")).status_code == 204
+    await put(client, ["n"], "new", value={"text": "written after"}, index=["text"])  # a new one
+    components = app.state.components  # the app's own sweeper may have run already
+    await CollectionSweeper(components.database, components.vectors, interval=60).sweep()
+    assert await search(client) == [("new", None)]
+    assert (await search(client, query="written after"))[0][0] == "new"
