@@ -198,8 +198,9 @@ async def test_deleting_the_store_collection_deletes_the_items(
 ) -> None:
     await put(client, ["n"], "old", value={"text": "kept until the sweep"}, index=["text"])
     assert (await client.delete(f"/collections/{STORE_COLLECTION}")).status_code == 204
-    await put(client, ["n"], "new", value={"text": "written after"}, index=["text"])  # a new one
     components = app.state.components  # the app's own sweeper may have run already
     await CollectionSweeper(components.database, components.vectors, interval=60).sweep()
+    assert await search(client) == []
+    await put(client, ["n"], "new", value={"text": "written after"}, index=["text"])  # a new one
     assert await search(client) == [("new", None)]
     assert (await search(client, query="written after"))[0][0] == "new"

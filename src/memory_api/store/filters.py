@@ -51,8 +51,10 @@ def check_filter(conditions: dict[str, Any]) -> None:
                     f"filter {field!r}: unknown operator(s) {', '.join(unknown)}; "
                     f"use {', '.join(sorted(OPERATORS))}"
                 )
-        if any(char in field for char in '"\\\x00'):
-            raise InvalidFilter(f"filter {field!r}: field names can not hold '\"', '\\\\' or NUL")
+        if any(char in '"\\' or char < " " for char in field):  # SQLite can not spell them
+            raise InvalidFilter(
+                f"filter {field!r}: field names can not hold '\"', '\\\\' or control characters"
+            )
     if b"\\u0000" in orjson.dumps(conditions):  # no stored value holds one (PostgreSQL can not)
         raise InvalidFilter("filter values can not hold the NUL character")
 
