@@ -33,6 +33,7 @@ from memory_api.indexing import handler as directory_indexing
 from memory_api.indexing.pipeline import IndexingPipeline
 from memory_api.indexing.roots import prepare_index_roots
 from memory_api.indexing.routes import router as indexing_router
+from memory_api.ingestion.writer import DocumentWriter
 from memory_api.jobs.handlers import JobHandlers
 from memory_api.jobs.worker import JobWorker
 from memory_api.observability.metrics import install_metrics, plain_paths
@@ -66,7 +67,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             SweeperConfig(settings.state_sweep_interval, settings.state_sweep_batch),
             base.metrics.registry,
         )
-        store_sweeper = StoreSweeper(base.database, settings.store_sweep_interval)
+        store_sweeper = StoreSweeper(
+            DocumentWriter(base.database, base.embedder, base.vectors, base.lexical, base.metrics),
+            settings.store_sweep_interval,
+        )
         components = replace(
             base,
             worker=worker,

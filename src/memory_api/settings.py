@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     state_default_ttl_seconds: int | None = Field(None, ge=1, le=10 * 365 * 86_400)
     state_sweep_interval: float = Field(60.0, gt=0)
     state_sweep_batch: int = Field(500, ge=1, le=100_000)
-    # LangGraph store: the value fields embedded when a put gives no ``index`` (JSON paths,
+    # LangGraph store: the value fields indexed when a put gives no ``index`` (JSON paths,
     # "$" = the whole value), the default TTL of an item in minutes (None: forever), whether
     # reads restart TTLs unless told otherwise (LangGraph's refresh_on_read), the sweeper's pace.
     store_index_fields: list[str] = ["$"]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from memory_api.store.fields import matches, texts_at
+from memory_api.store.fields import texts_at
 
 pytestmark = pytest.mark.model
 
@@ -77,18 +77,51 @@ def test_texts_at_follows_langgraph_paths() -> None:
     assert texts_at({"k": "v"}, ["$"]) == ['{"k":"v"}']
 
 
-def test_filter_semantics() -> None:
-    value = {"n": 3, "s": "b", "flag": True, "nested": {"x": 1}}
-    assert matches(value, {"n": 3, "nested.x": 1})
-    assert not matches(value, {"n": "3"})
-    assert matches(value, {"n": {"$gt": 2, "$lte": 3}})
-    assert not matches(value, {"n": {"$gt": 3}})
-    assert matches(value, {"s": {"$gte": "a", "$lt": "c"}})
-    assert not matches(value, {"s": {"$gt": 1}})  # a string is not greater than a number
-    assert not matches(value, {"flag": {"$gt": 0}})  # nor is a boolean
-    assert matches(value, {"missing": {"$ne": 1}})
-    assert not matches(value, {"missing": {"$eq": None}})
-    assert matches(value, {"nested": {"x": 1}})  # a dict without operators is a value
+async def test_filter_semantics_in_the_database(client: httpx.AsyncClient) -> None:
+    value = {"n": 3, "s": "b", "flag": True, "nested": {"x": 1}, "l": [5], "none": None}
+    body = {"namespace": ["f"], "key": "k", "value": value, "index": False}
+    assert (await client.put("/store/items", json=body, headers=ONE)).status_code == 204
+
+    async def matches(conditions: dict[str, Any]) -> bool:
+        response = await client.post(
+            "/store/items/search", json={"filter": conditions}, headers=ONE
+        )
+        assert response.status_code == 200, (conditions, response.text)
+        return [item["key"] for item in response.json()["items"]] == ["k"]
+
+    assert await matches({"n": 3, "nested.x": 1})
+    assert await matches({"n": 3.0})  # JSON equality: numbers by value
+    assert not await matches({"n": "3"})
+    assert await matches({"n": {"$gt": 2, "$lte": 3}})
+    assert not await matches({"n": {"$gt": 3}})
+    assert await matches({"s": {"$gte": "a", "$lt": "c"}})
+    assert not await matches({"s": {"$gt": 1}})  # a string is not greater than a number
+    assert not await matches({"flag": {"$gt": 0}})  # nor is a boolean
+    assert not await matches({"flag": 1})  # a boolean is not a number
+    assert await matches({"flag": True, "none": None})
+    assert await matches({"missing": {"$ne": 1}})
+    assert await matches({"n": {"$ne": 4}, "s": {"$ne": "c"}})
+    assert not await matches({"n": {"$ne": 3}})
+    assert not await matches({"missing": {"$eq": None}})
+    assert not await matches({"missing": 1})
+    assert await matches({"nested": {"x": 1}})  # a dict without operators is a value
+    assert not await matches({"nested": {"x": 2}})
+    assert await matches({"l": [5]})
+    assert not await matches({"l.0": 5})  # dotted paths reach objects, not array elements
+    assert not await matches({"n.x": 3})
+    assert not await matches({"n": 2**63})  # beyond SQLite's integers: compared as a double
+    assert await matches({"n": {"$lt": 2**64 - 1}})
+    for refused_filter in (
+        {'a"b': 1},
+        {"a\\b": 1},
+        {"a\nb": 1},
+        {"s": "a\x00"},
+        {"n": 2**70},  # by the body parser
+    ):
+        refused = await client.post(
+            "/store/items/search", json={"filter": refused_filter}, headers=ONE
+        )
+        assert refused.status_code == 422 and refused.json()["detail"], refused_filter
 
 
 async def test_erasing_a_tenant_erases_its_items(client: httpx.AsyncClient) -> None:

@@ -83,6 +83,16 @@ class CollectionService:
             check_model(found, self.embedder)
         return found
 
+    async def ensure(self, name: str) -> CollectionRecord:
+        """The live collection ``name``, created with the service's settings when there is
+        none (the store's collection); 409 when another model built it. For writers."""
+        await self.embedder.ready()
+        found = await self.repository.get(self.tenant, name)
+        if found is None:
+            return await self._create(name)
+        check_model(found, self.embedder)
+        return found
+
     async def _create(self, name: str) -> CollectionRecord:
         await self.repository.create(
             {

@@ -37,7 +37,7 @@ Metadata = Annotated[
         f"service) are refused: {', '.join(sorted(RESERVED_KEYS))}."
     ),
 ]
-Source = Literal["path", "upload", "api"]
+Source = Literal["path", "upload", "api", "store"]
 WriteStatus = Literal["created", "replaced", "unchanged"]
 
 
@@ -91,7 +91,8 @@ class BatchResponse(BaseModel):
 class DocumentSummary(BaseModel):
     doc_id: str
     source: Source = Field(
-        description='"api" (PUT or batch), "upload" (POST .../files) or "path" (a folder).'
+        description='"api" (PUT or batch), "upload" (POST .../files), "path" (a folder) or '
+        '"store" (the indexed texts of a store item, in the "langgraph-store" collection).'
     )
     source_path: str | None = Field(description="The file's path, for documents from a folder.")
     extension: str

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-#: a document's source: a file indexed from a folder, an upload, a text sent through the API
-PATH, UPLOAD, API = "path", "upload", "api"
+#: a document's source: a file indexed from a folder, an upload, a text sent through the API,
+#: the indexed texts of a LangGraph store item (``memory_api.store``)
+PATH, UPLOAD, API, STORE = "path", "upload", "api", "store"
 
 
 def path_doc_id(path: str) -> str:

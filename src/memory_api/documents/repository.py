@@ -280,6 +280,16 @@ class DocumentRepository:
             found.update({row[0]: ChunkView(*tuple(row)) for row in rows})
         return found
 
+    async def document_ids(self, chunk_ids: Sequence[int]) -> dict[int, int]:
+        """The database id of each chunk's document, by chunk key."""
+        found: dict[int, int] = {}
+        for batch in _batches(list(chunk_ids)):
+            rows = await self.session.execute(
+                select(_chunks.c.id, _chunks.c.document_id).where(_chunks.c.id.in_(batch))
+            )
+            found.update({key: document for key, document in rows})
+        return found
+
     async def chunks_with_hashes(
         self, collection_id: int, hashes: Sequence[str], where: ColumnElement[bool] | None
     ) -> list[tuple[int, str]]:

@@ -20,10 +20,15 @@ def check_doc_id(doc_id: str) -> None:
 
 
 def check_writable_doc_id(doc_id: str) -> None:
-    """``check_doc_id``, and not an id of the files indexed from folders."""
+    """``check_doc_id``, and not an id of the files indexed from folders or of store items."""
     check_doc_id(doc_id)
     if doc_id.startswith("file:"):
         raise InvalidInput("doc_ids starting with 'file:' are those of files indexed from folders")
+    if doc_id.startswith("store:"):
+        raise InvalidInput(
+            "doc_ids starting with 'store:' are those of store items: write them with "
+            "PUT /store/items"
+        )
 
 
 def check_metadata(metadata: dict[str, Any], where: str = "") -> None:

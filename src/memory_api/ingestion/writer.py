@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from memory_api.collections.repository import CollectionRecord, CollectionRepository
 from memory_api.collections.service import CollectionNotFound
@@ -42,6 +43,8 @@ class WriteResult:
     vectors_deleted: int = 0
     #: with ``replace_by_doc_id``: the doc_ids that existed (under the lock): replaced
     replaced_doc_ids: frozenset[str] = frozenset()
+    #: the database id of each document written, by doc_id
+    document_ids: dict[str, int] = field(default_factory=dict)
 
 
 def distinct_texts(documents: Sequence[NewDocument]) -> dict[str, str]:
@@ -112,51 +115,80 @@ class DocumentWriter:
         chunks go) and delete the document rows ``deleted``, with ``embedded`` vectors.
         ``replace_by_doc_id``: the rows to replace are those with the documents' ``doc_id``,
         looked up under the lock (clients may write one doc_id concurrently)."""
-        result = WriteResult(documents=len(documents))
         async with self.database.unit_of_work() as session:
-            registry = CollectionRepository(session)
-            # Read under the lock: a re-embedding may have swapped the vector collection
-            # since ``collection`` was read, and the vectors belong in the one in use now.
-            locked = await registry.lock_for_write(collection.id)
-            name = await registry.vector_collection_of(collection.id) if locked else None
-            if name is None:
-                raise CollectionNotFound(f"Collection '{collection.name}' was deleted")
-            rows = DocumentRepository(session)
-            if replace_by_doc_id:
-                found = await rows.by_doc_ids(collection.id, [doc.doc_id for doc in documents])
-                replaced = [*replaced, *(stored.id for stored in found.values())]
-                result.replaced_doc_ids = frozenset(found)
-            removed = await rows.remove_chunks([*replaced, *deleted])
-            if self.lexical is not None and removed:
-                await self.lexical.remove(session, collection.id, removed)
-            await rows.delete_documents(deleted)
-            texts = distinct_texts(documents)
-            # The vectors of the chunks just removed are still in the store (orphans are
-            # deleted last): a replaced document's unchanged pieces reuse them, not re-embed.
-            existing = await rows.referenced_hashes(collection.id, list(texts))
-            existing |= {chunk.text_hash for chunk in removed}
-            needed = {key: text for key, text in texts.items() if key not in existing}
-            missing = {key: text for key, text in needed.items() if key not in embedded}
-            if missing:  # a row whose vector we counted on went meanwhile: embed it now
-                embedded = {**embedded, **(await self.embed(missing))}
-            upsert = [key for key in texts if key in needed or key in embedded]
-            if upsert:
-                await self.vectors.ensure_collection(
-                    name, model=self.embedder.name, dimension=self.embedder.dimension
-                )
-                stacked = np.stack([embedded[key] for key in upsert])
-                await self.vectors.upsert(name, ids=upsert, embeddings=stacked)
-            ids = await rows.upsert_documents(
-                collection.id, documents, self.embedder.name, utcnow()
+            name = await self.lock(session, collection)
+            return await self.write_locked(
+                session,
+                collection,
+                name,
+                documents,
+                embedded,
+                replaced=replaced,
+                deleted=deleted,
+                replace_by_doc_id=replace_by_doc_id,
             )
-            written = await rows.insert_chunks(
-                [(ids[doc.doc_id], chunk) for doc in documents for chunk in doc.chunks]
+
+    async def lock(self, session: AsyncSession, collection: CollectionRecord) -> str:
+        """Take the collection's write lock for the session's transaction; the vector
+        collection in use now (read under the lock: a re-embedding may have swapped it since
+        ``collection`` was read, and the vectors belong in the one in use). 404 when deleted."""
+        registry = CollectionRepository(session)
+        locked = await registry.lock_for_write(collection.id)
+        name = await registry.vector_collection_of(collection.id) if locked else None
+        if name is None:
+            raise CollectionNotFound(f"Collection '{collection.name}' was deleted")
+        return name
+
+    async def write_locked(
+        self,
+        session: AsyncSession,
+        collection: CollectionRecord,
+        name: str,
+        documents: Sequence[NewDocument],
+        embedded: dict[str, np.ndarray],
+        *,
+        replaced: Sequence[int] = (),
+        deleted: Sequence[int] = (),
+        replace_by_doc_id: bool = False,
+    ) -> WriteResult:
+        """``write`` in the caller's transaction, which holds the lock (``lock``: ``name``);
+        the caller may write rows of its own that commit with these (the store's items)."""
+        result = WriteResult(documents=len(documents))
+        rows = DocumentRepository(session)
+        if replace_by_doc_id:
+            found = await rows.by_doc_ids(collection.id, [doc.doc_id for doc in documents])
+            replaced = [*replaced, *(stored.id for stored in found.values())]
+            result.replaced_doc_ids = frozenset(found)
+        removed = await rows.remove_chunks([*replaced, *deleted])
+        if self.lexical is not None and removed:
+            await self.lexical.remove(session, collection.id, removed)
+        await rows.delete_documents(deleted)
+        texts = distinct_texts(documents)
+        # The vectors of the chunks just removed are still in the store (orphans are
+        # deleted last): a replaced document's unchanged pieces reuse them, not re-embed.
+        existing = await rows.referenced_hashes(collection.id, list(texts))
+        existing |= {chunk.text_hash for chunk in removed}
+        needed = {key: text for key, text in texts.items() if key not in existing}
+        missing = {key: text for key, text in needed.items() if key not in embedded}
+        if missing:  # a row whose vector we counted on went meanwhile: embed it now
+            embedded = {**embedded, **(await self.embed(missing))}
+        upsert = [key for key in texts if key in needed or key in embedded]
+        if upsert:
+            await self.vectors.ensure_collection(
+                name, model=self.embedder.name, dimension=self.embedder.dimension
             )
-            if self.lexical is not None and written:
-                await self.lexical.add(session, collection.id, written)
-            gone = {chunk.text_hash for chunk in removed} - texts.keys()
-            orphans = gone - await rows.referenced_hashes(collection.id, list(gone))
-            await self.vectors.delete(name, sorted(orphans))
+            stacked = np.stack([embedded[key] for key in upsert])
+            await self.vectors.upsert(name, ids=upsert, embeddings=stacked)
+        ids = await rows.upsert_documents(collection.id, documents, self.embedder.name, utcnow())
+        result.document_ids = ids
+        written = await rows.insert_chunks(
+            [(ids[doc.doc_id], chunk) for doc in documents for chunk in doc.chunks]
+        )
+        if self.lexical is not None and written:
+            await self.lexical.add(session, collection.id, written)
+        gone = {chunk.text_hash for chunk in removed} - texts.keys()
+        orphans = gone - await rows.referenced_hashes(collection.id, list(gone))
+        await self.vectors.delete(name, sorted(orphans))
         result.chunks_written, result.chunks_deleted = len(written), len(removed)
         result.vectors_written, result.vectors_deleted = len(upsert), len(orphans)
         if self.metrics is not None:

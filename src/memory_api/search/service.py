@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -17,10 +16,9 @@ from memory_api.components import Components, ComponentsDep
 from memory_api.documents.repository import ChunkView, DocumentRepository
 from memory_api.jobs.repository import JobRepository
 from memory_api.reembed.service import rebuilding as reembed_running
-from memory_api.search import fusion
 from memory_api.search.fields import field_map
 from memory_api.search.filters import to_sql
-from memory_api.search.protocols import LexicalMatch
+from memory_api.search.hybrid import HybridRetrieval, fuse, fusion_of
 from memory_api.search.results import Merged, merge
 from memory_api.search.schemas import (
     Mode,
@@ -29,7 +27,6 @@ from memory_api.search.schemas import (
     RAGQueryResult,
     Scores,
 )
-from memory_api.search.semantic import semantic_candidates
 
 
 @dataclass
@@ -88,68 +85,17 @@ class SearchService:
         dialect = self.components.database.dialect
         return to_sql(request.filter_metadata, field_map(dialect, collection.name))
 
-    async def _semantic(
-        self, collection: CollectionRecord, request: RAGQueryRequest, limit: int
-    ) -> list[tuple[int, float]]:
-        components = self.components
-        started = time.perf_counter()
-        embedding = await components.embedder.embed_query(request.query)
-        components.metrics.observe_embedding("query", time.perf_counter() - started)
-        candidates = await semantic_candidates(
-            components.database,
-            components.vectors,
-            collection,
-            embedding,
-            limit,
-            self._where(collection, request),
-        )
-        return [(candidate.chunk_id, candidate.score) for candidate in candidates]
-
-    async def _lexical(
-        self, collection: CollectionRecord, request: RAGQueryRequest, limit: int
-    ) -> list[LexicalMatch]:
-        lexical = self.components.lexical
-        if lexical is None:
-            return []
-        async with self.components.database.reading() as session:
-            return list(
-                await lexical.search(
-                    session, collection.id, request.query, limit, self._where(collection, request)
-                )
-            )
-
     async def _rank(
         self, collection: CollectionRecord, request: RAGQueryRequest, mode: Mode
     ) -> Ranked:
         settings = self.components.settings
         limit = max(settings.search_candidates, request.top_k)
-        semantic: list[tuple[int, float]] = []
-        lexical: list[LexicalMatch] = []
-        if mode == "semantic":
-            semantic = await self._semantic(collection, request, limit)
-        elif mode == "lexical":
-            lexical = await self._lexical(collection, request, limit)
-        else:  # both at once: the lexical query runs while the query is embedded
-            semantic, lexical = await asyncio.gather(
-                self._semantic(collection, request, limit),
-                self._lexical(collection, request, limit),
-            )
+        found = await HybridRetrieval(self.components).candidates(
+            collection, request.query, mode, limit, self._where(collection, request)
+        )
+        semantic, lexical = found.semantic, found.lexical
         lexical_list = [(match.chunk_id, match.score) for match in lexical]
-        options = request.fusion
-        method = (options.method if options else None) or settings.fusion_method
-        weight = settings.fusion_semantic_weight
-        if options is not None and options.semantic_weight is not None:
-            weight = options.semantic_weight
-        if mode == "semantic":
-            order = semantic
-        elif mode == "lexical":
-            top = lexical_list[0][1] if lexical_list else 1.0
-            order = [(key, score / top) for key, score in lexical_list]
-        elif method == "rrf":
-            k = (options.rrf_k if options else None) or settings.fusion_rrf_k
-            order = fusion.rrf(semantic, lexical_list, weight, k)
-        else:
-            order = fusion.convex(semantic, lexical_list, weight)
+        order = fuse(semantic, lexical_list, mode, fusion_of(settings, request.fusion))
         return Ranked(
             order=order,
             semantic={key: (score, rank) for rank, (key, score) in enumerate(semantic, 1)},

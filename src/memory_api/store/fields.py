@@ -1,4 +1,4 @@
-"""The value side of items: the texts an ``index`` selects, and ``filter`` matching.
+"""The texts of an item's value that an ``index`` selects.
 
 Paths follow LangGraph's ``IndexConfig.fields``: ``$`` is the whole value, ``a.b`` a nested
 field, ``a[0]`` / ``a[-1]`` an element, ``a[*].b`` every element (one text each).
@@ -12,10 +12,9 @@ from typing import Any
 
 import orjson
 
-from memory_api.errors import InvalidFilter, InvalidInput
+from memory_api.errors import InvalidInput
 
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|-?\d+)\]")
-OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 
 
 def _tokens(path: str) -> list[str]:
@@ -68,67 +67,3 @@ def texts_at(value: dict[str, Any], paths: Sequence[str]) -> list[str]:
             continue
         texts.extend(_text(found) for found in _walk(value, _tokens(path)) if found is not None)
     return [text for text in texts if text.strip()]
-
-
-def check_filter(conditions: dict[str, Any]) -> None:
-    """Refuse (422) operators LangGraph does not define, before any row is read."""
-    for field, condition in conditions.items():
-        if isinstance(condition, dict) and any(key.startswith("$") for key in condition):
-            unknown = sorted(set(condition) - OPERATORS)
-            if unknown:
-                raise InvalidFilter(
-                    f"filter {field!r}: unknown operator(s) {', '.join(unknown)}; "
-                    f"use {', '.join(sorted(OPERATORS))}"
-                )
-
-
-def _compare(actual: Any, operator: str, expected: Any) -> bool:
-    if operator == "$eq":
-        return bool(actual == expected)
-    if operator == "$ne":
-        return bool(actual != expected)
-    numbers = (int, float)
-    comparable = (
-        isinstance(actual, numbers)
-        and isinstance(expected, numbers)
-        and not isinstance(actual, bool)
-        and not isinstance(expected, bool)
-    ) or (isinstance(actual, str) and isinstance(expected, str))
-    if not comparable:
-        return False  # 5 > "a" is no match, not an error (LangGraph's stores agree)
-    if operator == "$gt":
-        return bool(actual > expected)
-    if operator == "$gte":
-        return bool(actual >= expected)
-    if operator == "$lt":
-        return bool(actual < expected)
-    return bool(actual <= expected)
-
-
-_MISSING = object()
-
-
-def _field(value: dict[str, Any], path: str) -> Any:
-    current: Any = value
-    for part in path.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return _MISSING
-        current = current[part]
-    return current
-
-
-def matches(value: dict[str, Any], conditions: dict[str, Any]) -> bool:
-    """Whether ``value`` meets every condition: a plain value is equality; a dict of
-    operators compares (a missing field meets only ``$ne``)."""
-    for path, condition in conditions.items():
-        actual = _field(value, path)
-        if isinstance(condition, dict) and condition and all(k in OPERATORS for k in condition):
-            for operator, expected in condition.items():
-                if actual is _MISSING:
-                    if operator != "$ne":
-                        return False
-                elif not _compare(actual, operator, expected):
-                    return False
-        elif actual is _MISSING or actual != condition:
-            return False
-    return True

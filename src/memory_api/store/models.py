@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Double, Index, LargeBinary, String
+from sqlalchemy import Double, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
@@ -15,12 +15,15 @@ from memory_api.db.columns import TENANT_MAX_LENGTH
 #: that "under this prefix" is one ``LIKE 'users.%'`` (LangGraph forbids "." inside labels).
 NAMESPACE_MAX_LENGTH = 1024
 KEY_MAX_LENGTH = 1024
-MODEL_MAX_LENGTH = 255
 
 
 class StoreItem(Base):
-    """An item: a JSON object under a namespace and key. ``vectors``: the float32 embeddings
-    of its indexed texts, row after row (None when not indexed); ``expires_at`` from its TTL."""
+    """An item: a JSON object under a namespace and key; ``expires_at`` from its TTL.
+
+    Its indexed texts are the chunks of ``document_id``, a document of the tenant's store
+    collection (``store.search.STORE_COLLECTION``): the service's vectors and lexical index
+    hold them as they hold any document's. Deleting that document deletes the item. NULL: an
+    item from before revision 0013, not searchable by ``query`` until it is put again."""
 
     __tablename__ = "store_items"
 
@@ -32,7 +35,9 @@ class StoreItem(Base):
     updated_at: Mapped[datetime]
     ttl_minutes: Mapped[float | None] = mapped_column(Double)
     expires_at: Mapped[datetime | None]
-    vectors: Mapped[bytes | None] = mapped_column(LargeBinary)
-    vector_model: Mapped[str | None] = mapped_column(String(MODEL_MAX_LENGTH))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
 
-    __table_args__ = (Index("ix_store_items_expires_at", "expires_at"),)
+    __table_args__ = (
+        Index("ix_store_items_expires_at", "expires_at"),
+        Index("ix_store_items_document_id", "document_id"),
+    )

@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.documents.repository import documents_table
+from memory_api.store.filters import filter_sql
 from memory_api.store.models import StoreItem
 
 
@@ -30,12 +32,35 @@ class NewItem:
     key: str
     value: dict[str, Any]
     ttl_minutes: float | None
-    vectors: bytes | None
-    vector_model: str | None
+    document_id: int | None
 
 
 def expiry(now: datetime, ttl_minutes: float | None) -> datetime | None:
     return None if ttl_minutes is None else now + timedelta(minutes=ttl_minutes)
+
+
+def live(tenant: str, now: datetime) -> ColumnElement[bool]:
+    return (StoreItem.tenant == tenant) & or_(
+        StoreItem.expires_at.is_(None), StoreItem.expires_at > now
+    )
+
+
+def item_scope(
+    tenant: str, dialect: str, prefix: str, conditions: dict[str, Any], now: datetime
+) -> ColumnElement[bool]:
+    """The tenant's live items whose namespace starts with ``prefix`` (encoded) and whose
+    value meets ``conditions`` (a checked ``filter``)."""
+    scope = live(tenant, now)
+    if prefix:
+        scope &= StoreItem.namespace.startswith(prefix, autoescape=True)
+    if conditions:
+        scope &= filter_sql(conditions, StoreItem.__table__.c.value, dialect)
+    return scope
+
+
+def documents_in(scope: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A condition over ``documents``: the document of an item in ``scope``."""
+    return documents_table.c.id.in_(select(StoreItem.document_id).where(scope))
 
 
 class StoreRepository:
@@ -44,9 +69,7 @@ class StoreRepository:
         self.tenant = tenant
 
     def _live(self, now: datetime) -> ColumnElement[bool]:
-        return (StoreItem.tenant == self.tenant) & or_(
-            StoreItem.expires_at.is_(None), StoreItem.expires_at > now
-        )
+        return live(self.tenant, now)
 
     async def get(self, namespace: str, key: str, now: datetime) -> StoreItem | None:
         return await self.session.scalar(
@@ -67,8 +90,7 @@ class StoreRepository:
             "updated_at": now,
             "ttl_minutes": item.ttl_minutes,
             "expires_at": expiry(now, item.ttl_minutes),
-            "vectors": item.vectors,
-            "vector_model": item.vector_model,
+            "document_id": item.document_id,
         }
         postgres = self.session.get_bind().dialect.name == "postgresql"
         insert = pg_insert if postgres else sqlite_insert
@@ -96,15 +118,52 @@ class StoreRepository:
             )
         )
 
-    async def under(self, prefix: str, now: datetime) -> Sequence[StoreItem]:
-        """Live items whose namespace starts with ``prefix`` (encoded), newest first."""
-        statement = select(StoreItem).where(self._live(now))
-        if prefix:
-            statement = statement.where(StoreItem.namespace.startswith(prefix, autoescape=True))
+    async def document_of(self, namespace: str, key: str) -> tuple[int, int] | None:
+        """``(document id, collection id)`` of the item, live or expired (None: it has no
+        document, or there is no item)."""
+        row = (
+            await self.session.execute(
+                select(documents_table.c.id, documents_table.c.collection_id)
+                .join(StoreItem, StoreItem.document_id == documents_table.c.id)
+                .where(
+                    StoreItem.tenant == self.tenant,
+                    StoreItem.namespace == namespace,
+                    StoreItem.key == key,
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    async def page(
+        self,
+        scope: ColumnElement[bool],
+        offset: int,
+        limit: int,
+        without: Sequence[int] = (),
+    ) -> list[StoreItem]:
+        """Items in ``scope``, newest update first, but those of the documents ``without``."""
+        statement = select(StoreItem).where(scope)
+        if without:
+            statement = statement.where(
+                or_(StoreItem.document_id.is_(None), StoreItem.document_id.not_in(without))
+            )
         rows = await self.session.scalars(
             statement.order_by(StoreItem.updated_at.desc(), StoreItem.namespace, StoreItem.key)
+            .offset(offset)
+            .limit(limit)
         )
-        return rows.all()
+        return list(rows.all())
+
+    async def of_documents(
+        self, scope: ColumnElement[bool], document_ids: Sequence[int]
+    ) -> dict[int, StoreItem]:
+        """Items in ``scope`` by their document's id."""
+        if not document_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(StoreItem).where(scope, StoreItem.document_id.in_(document_ids))
+        )
+        return {item.document_id: item for item in rows if item.document_id is not None}
 
     async def namespaces(self, prefix: str, now: datetime) -> list[str]:
         statement = select(StoreItem.namespace).distinct().where(self._live(now))
@@ -128,9 +187,35 @@ class StoreRepository:
             )
 
 
+def _expired(now: datetime) -> ColumnElement[bool]:
+    return StoreItem.expires_at.is_not(None) & (StoreItem.expires_at <= now)
+
+
+async def expired_collections(session: AsyncSession, now: datetime) -> list[int]:
+    """The collections holding the documents of items expired at ``now``, every tenant's."""
+    rows = await session.scalars(
+        select(documents_table.c.collection_id)
+        .distinct()
+        .join(StoreItem, StoreItem.document_id == documents_table.c.id)
+        .where(_expired(now))
+        .order_by(documents_table.c.collection_id)
+    )
+    return list(rows)
+
+
+async def delete_expired_of(session: AsyncSession, collection_id: int, now: datetime) -> list[int]:
+    """Delete the items expired at ``now`` whose document is in the collection; those
+    documents' ids (the caller removes them from the indexes)."""
+    documents = select(documents_table.c.id).where(documents_table.c.collection_id == collection_id)
+    rows = await session.scalars(
+        delete(StoreItem)
+        .where(_expired(now), StoreItem.document_id.in_(documents))
+        .returning(StoreItem.document_id)
+    )
+    return [document_id for document_id in rows if document_id is not None]
+
+
 async def sweep_expired(session: AsyncSession, now: datetime) -> int:
     """Delete every tenant's items expired at ``now``; how many."""
-    result = await session.execute(
-        delete(StoreItem).where(StoreItem.expires_at.is_not(None), StoreItem.expires_at <= now)
-    )
+    result = await session.execute(delete(StoreItem).where(_expired(now)))
     return int(result.rowcount)  # type: ignore[attr-defined]

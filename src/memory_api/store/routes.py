@@ -41,7 +41,7 @@ def _labels(dotted: str) -> list[str]:
     "/items",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    summary="Store (create or replace) an item; embeds its indexed fields for `query`",
+    summary="Store (create or replace) an item; indexes its fields for `query`",
     responses=ERRORS,
 )
 async def put_item(body: PutItem, service: StoreServiceDep) -> Response:

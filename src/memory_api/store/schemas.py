@@ -76,7 +76,8 @@ class PutItem(StrictRequest):
     index: NotIndexed | Annotated[list[FieldPath], Field(max_length=MAX_INDEX_FIELDS)] | None = (
         Field(
             None,
-            description="JSON paths of the value to embed for `query` (LangGraph's "
+            description="JSON paths of the value to index for `query`, each text embedded and "
+            "lexically indexed (LangGraph's "
             "IndexConfig.fields: `a.b`, `a[*].b`, `a[0]`, `$` for the whole value); "
             "null: the server's default fields; false: not searchable by query",
         )
@@ -102,7 +103,11 @@ class SearchItems(StrictRequest):
     )
     limit: JSONInteger = Field(10, ge=1, le=MAX_LIMIT)
     offset: JSONInteger = Field(0, ge=0)
-    query: Annotated[str, Field(max_length=10_000)] | None = None
+    query: Annotated[str, Field(max_length=10_000)] | None = Field(
+        None,
+        description="rank by the service's hybrid retrieval (as /rag_query: BM25 and vectors "
+        "over the items' indexed texts, fused); items neither list holds follow, score null",
+    )
     refresh_ttl: bool | None = None
 
 
@@ -124,7 +129,13 @@ class ItemOut(BaseModel):
 
 
 class SearchItemOut(ItemOut):
-    score: float | None = None
+    score: float | None = Field(
+        None,
+        description="with `query`: the fused score of the hybrid retrieval over this query's "
+        "candidates (default fusion: 0.4 * min-max cosine + 0.6 * min-max BM25, in [0, 1]; "
+        "search mode semantic: the cosine); null without `query` or for items neither "
+        "candidate list holds",
+    )
 
 
 class SearchItemsOut(BaseModel):

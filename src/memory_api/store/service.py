@@ -1,11 +1,8 @@
-"""Store use cases. The items table is the system of record; ``query`` ranks by the cosine of
-the query's embedding to each item's indexed texts (best text wins), computed exactly over the
-items that pass the namespace prefix and the filter.
-
-Why not the hybrid retrieval of collections (yet): a store search is scoped by namespace
-prefix and value filter first, which the collections' vector and lexical indexes do not know;
-an exact scan of the scoped items is both simple and exact for agent memories (thousands per
-user). The embeddings are the service's own model, stored with the row.
+"""Store use cases. The items table is the system of record of values; an item's indexed texts
+are a document of the tenant's store collection (``store.documents``), written in the same
+transaction as the item's row, so ``query`` ranks with the service's hybrid retrieval
+(``store.ranking``). Namespace prefix, filter and expiry are SQL conditions: the database
+applies them, to listings and to both candidate lists of a query alike.
 """
 
 from __future__ import annotations
@@ -17,19 +14,25 @@ import numpy as np
 from fastapi import Depends
 
 from memory_api.auth.principal import PrincipalDep
-from memory_api.components import DatabaseDep, EmbedderDep, SettingsDep
+from memory_api.collections.repository import CollectionRecord, CollectionRepository
+from memory_api.collections.service import CollectionNotFound, CollectionService, check_model
+from memory_api.components import Components, ComponentsDep
 from memory_api.db.columns import utcnow
-from memory_api.db.session import Database
-from memory_api.embeddings.base import Embedder
+from memory_api.documents.repository import NewDocument
 from memory_api.errors import NotFound
+from memory_api.ingestion.writer import DocumentWriter
 from memory_api.settings import Settings
-from memory_api.store.fields import check_filter, check_paths, matches, texts_at
+from memory_api.store.documents import STORE_COLLECTION, item_document
+from memory_api.store.fields import check_paths, texts_at
+from memory_api.store.filters import check_filter
 from memory_api.store.models import StoreItem
+from memory_api.store.ranking import rank_items
 from memory_api.store.repository import (
     NewItem,
     StoreRepository,
     decode_namespace,
     encode_namespace,
+    item_scope,
 )
 from memory_api.store.schemas import (
     DeleteItem,
@@ -60,13 +63,34 @@ def _out(item: StoreItem) -> ItemOut:
 
 
 class StoreService:
-    def __init__(
-        self, database: Database, embedder: Embedder, config: StoreConfig, tenant: str
-    ) -> None:
-        self.database = database
-        self.embedder = embedder
+    def __init__(self, components: Components, config: StoreConfig, tenant: str) -> None:
+        self.components = components
+        self.database = components.database
         self.config = config
         self.tenant = tenant
+        self.writer = DocumentWriter(
+            components.database,
+            components.embedder,
+            components.vectors,
+            components.lexical,
+            components.metrics,
+        )
+
+    async def _collection(self) -> CollectionRecord:
+        """The tenant's store collection, created at the first put (409: another model's)."""
+        embedder = self.components.embedder
+        await embedder.ready()
+        found = await self._existing_collection()
+        if found is not None:  # the usual case: no write transaction needed
+            check_model(found, embedder)
+            return found
+        async with self.database.unit_of_work() as session:
+            return await CollectionService(
+                CollectionRepository(session),
+                self.components.embedder,
+                self.components.settings,
+                self.tenant,
+            ).ensure(STORE_COLLECTION)
 
     async def put(self, body: PutItem) -> None:
         paths: tuple[str, ...] = ()
@@ -75,22 +99,40 @@ class StoreService:
         elif body.index is not False:
             check_paths(body.index)
             paths = tuple(body.index)
-        texts = texts_at(body.value, paths)
-        vectors: bytes | None = None
-        if texts:  # embedded before the transaction: no lock held while the model runs
-            embedded = await self.embedder.embed_documents(texts)
-            vectors = np.asarray(embedded, dtype=np.float32).tobytes()
+        document = item_document(body.namespace, body.key, texts_at(body.value, paths))
         # absent takes the default, an explicit null never expires (LangGraph's ttl=None)
         ttl = body.ttl if "ttl" in body.model_fields_set else self.config.default_ttl_minutes
-        item = NewItem(
-            namespace=encode_namespace(body.namespace),
-            key=body.key,
-            value=body.value,
-            ttl_minutes=ttl,
-            vectors=vectors,
-            vector_model=self.embedder.name if vectors is not None else None,
-        )
+        for attempt in (1, 2):  # the collection deleted meanwhile: write into a new one
+            collection = await self._collection()
+            # embedded before the transaction: no lock held while the model runs
+            embedded = await self.writer.embed_missing(collection, [document])
+            try:
+                await self._write(collection, document, embedded, body, ttl)
+                return
+            except CollectionNotFound:
+                if attempt == 2:
+                    raise
+
+    async def _write(
+        self,
+        collection: CollectionRecord,
+        document: NewDocument,
+        embedded: dict[str, np.ndarray],
+        body: PutItem,
+        ttl: float | None,
+    ) -> None:
         async with self.database.unit_of_work() as session:
+            name = await self.writer.lock(session, collection)
+            written = await self.writer.write_locked(
+                session, collection, name, [document], embedded, replace_by_doc_id=True
+            )
+            item = NewItem(
+                namespace=encode_namespace(body.namespace),
+                key=body.key,
+                value=body.value,
+                ttl_minutes=ttl,
+                document_id=written.document_ids[document.doc_id],
+            )
             await StoreRepository(session, self.tenant).put(item, utcnow())
 
     def _refresh(self, asked: bool | None) -> bool:
@@ -108,53 +150,56 @@ class StoreService:
             return _out(item)
 
     async def delete(self, body: DeleteItem) -> None:
-        async with self.database.unit_of_work() as session:
-            await StoreRepository(session, self.tenant).delete(
-                encode_namespace(body.namespace), body.key
-            )
-
-    async def search(self, body: SearchItems) -> list[SearchItemOut]:
-        conditions = body.filter or {}
-        check_filter(conditions)
-        query = (
-            await self.embedder.embed_query(body.query)
-            if body.query and body.query.strip()
-            else None
-        )
-        now = utcnow()
+        namespace = encode_namespace(body.namespace)
         async with self.database.unit_of_work() as session:
             repository = StoreRepository(session, self.tenant)
-            found = [
-                item
-                for item in await repository.under(encode_namespace(body.namespace_prefix), now)
-                if matches(item.value, conditions)
-            ]
-            scored: list[tuple[StoreItem, float | None]] = [(item, None) for item in found]
-            if query is not None:
-                scored = self._rank(found, query)
-            page = scored[body.offset : body.offset + body.limit]
+            linked = await repository.document_of(namespace, body.key)
+            collection = None
+            if linked is not None:
+                collection = await CollectionRepository(session).get_by_id(linked[1])
+            if linked is not None and collection is not None:
+                try:
+                    name = await self.writer.lock(session, collection)
+                except CollectionNotFound:  # being deleted: its sweeper removes the document
+                    name = None
+                if name is not None:
+                    await self.writer.write_locked(
+                        session, collection, name, [], {}, deleted=[linked[0]]
+                    )
+            await repository.delete(namespace, body.key)
+
+    async def search(self, body: SearchItems) -> list[SearchItemOut]:
+        """Without ``query``: the items in scope, newest update first. With it: the items
+        either candidate list holds, by fused score, then the others in scope (not indexed,
+        or in neither list), newest first, with ``score`` null."""
+        conditions = body.filter or {}
+        check_filter(conditions)
+        now = utcnow()
+        prefix = encode_namespace(body.namespace_prefix)
+        scope = item_scope(self.tenant, self.database.dialect, prefix, conditions, now)
+        end = body.offset + body.limit
+        ranked: list[tuple[int, float]] = []
+        if body.query and body.query.strip():
+            collection = await self._existing_collection()
+            if collection is not None:
+                ranked = await rank_items(self.components, collection, body.query, scope, end)
+        async with self.database.unit_of_work() as session:
+            repository = StoreRepository(session, self.tenant)
+            found = await repository.of_documents(scope, [key for key, _ in ranked])
+            scored = [(found[key], score) for key, score in ranked if key in found]
+            page: list[tuple[StoreItem, float | None]] = [*scored[body.offset : end]]
+            if len(page) < body.limit:
+                rest = await repository.page(
+                    scope, max(0, body.offset - len(scored)), body.limit - len(page), list(found)
+                )
+                page += [(item, None) for item in rest]
             if self._refresh(body.refresh_ttl):
                 await repository.refresh([item for item, _ in page], now)
             return [SearchItemOut(**_out(item).model_dump(), score=score) for item, score in page]
 
-    def _rank(
-        self, items: list[StoreItem], query: np.ndarray
-    ) -> list[tuple[StoreItem, float | None]]:
-        """Indexed items by best cosine, highest first; then the others (score None), as
-        LangGraph's own stores return them."""
-        unit = query / (np.linalg.norm(query) or 1.0)
-        scored: list[tuple[StoreItem, float]] = []
-        rest: list[tuple[StoreItem, float | None]] = []
-        for item in items:
-            if item.vectors is None or item.vector_model != self.embedder.name:
-                rest.append((item, None))
-                continue
-            matrix = np.frombuffer(item.vectors, dtype=np.float32).reshape(-1, unit.shape[0])
-            norms = np.linalg.norm(matrix, axis=1)
-            norms[norms == 0] = 1.0
-            scored.append((item, float(np.max(matrix @ unit / norms))))
-        scored.sort(key=lambda pair: -pair[1])
-        return [*scored, *rest]
+    async def _existing_collection(self) -> CollectionRecord | None:
+        async with self.database.reading() as session:
+            return await CollectionRepository(session).get(self.tenant, STORE_COLLECTION)
 
     async def namespaces(self, body: ListNamespaces) -> NamespacesOut:
         """Distinct namespaces of live items; in ``prefix`` and ``suffix`` a "*" label
@@ -193,10 +238,8 @@ def store_config(settings: Settings) -> StoreConfig:
     )
 
 
-async def get_store_service(
-    database: DatabaseDep, embedder: EmbedderDep, settings: SettingsDep, principal: PrincipalDep
-) -> StoreService:
-    return StoreService(database, embedder, store_config(settings), principal.tenant)
+async def get_store_service(components: ComponentsDep, principal: PrincipalDep) -> StoreService:
+    return StoreService(components, store_config(components.settings), principal.tenant)
 
 
 StoreServiceDep = Annotated[StoreService, Depends(get_store_service)]

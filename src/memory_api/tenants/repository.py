@@ -77,6 +77,8 @@ def of_collections(table: Table) -> Callable[[str], ColumnElement[bool]]:
 #: ``Erasure("checkpoints", _checkpoints, by_tenant(_checkpoints))``, or for rows keyed by
 #: collection ``Erasure("lexical_terms", _terms, of_collections(_terms), counted=False)``.
 ERASURES: tuple[Erasure, ...] = (
+    # before documents: an item goes with its document (ON DELETE CASCADE), uncounted then
+    Erasure("store_items", _store_items, by_tenant(_store_items)),
     *(Erasure(table.name, table, of_collections(table), counted=False) for table in _lexical),
     Erasure("chunks", _chunks, lambda t: _chunks.c.document_id.in_(documents_of(t))),
     Erasure("documents", _documents, of_collections(_documents)),
@@ -85,7 +87,6 @@ ERASURES: tuple[Erasure, ...] = (
     Erasure("sessions", _sessions, by_tenant(_sessions)),
     Erasure("checkpoint_writes", _writes, by_tenant(_writes), counted=False),
     Erasure("checkpoints", _checkpoints, by_tenant(_checkpoints)),
-    Erasure("store_items", _store_items, by_tenant(_store_items)),
     Erasure("jobs", _jobs, by_tenant(_jobs)),
 )
 
