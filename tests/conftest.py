@@ -123,15 +123,20 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated database for this test run, dropped afterwards."""
-    name = f"memory_api_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+def _new_database(prefix: str) -> tuple[str, str]:
+    """A new, empty database of this run: its name and URL (skips or fails as ``_missing``)."""
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as error:
         _missing(f"PostgreSQL unavailable: {type(error).__name__}: {error}")
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return name, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated database for this test run, dropped afterwards."""
+    name, url = _new_database("memory_api_test")
     upgrade(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
     yield url
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -140,12 +145,8 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def empty_postgres_url() -> Iterator[str]:
     """A database of its own with no schema (a migration test), dropped afterwards."""
-    name = f"memory_api_empty_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as error:
-        _missing(f"PostgreSQL unavailable: {type(error).__name__}: {error}")
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    name, url = _new_database("memory_api_empty")
+    yield url
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

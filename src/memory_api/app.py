@@ -68,7 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             base.metrics.registry,
         )
         store_sweeper = StoreSweeper(
-            DocumentWriter(base.database, base.embedder, base.vectors, base.lexical, base.metrics),
+            DocumentWriter.of(base),
             settings.store_sweep_interval,
         )
         components = replace(

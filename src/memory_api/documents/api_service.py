@@ -117,13 +117,7 @@ class DocumentsService:
     def __init__(self, components: Components, tenant: str) -> None:
         self.components = components
         self.tenant = tenant
-        self.writer = DocumentWriter(
-            components.database,
-            components.embedder,
-            components.vectors,
-            components.lexical,
-            components.metrics,
-        )
+        self.writer = DocumentWriter.of(components)
 
     def _collections(self, session: Any) -> CollectionService:
         components = self.components

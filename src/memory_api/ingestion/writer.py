@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +31,9 @@ from memory_api.embeddings.base import Embedder
 from memory_api.observability.metrics import Metrics
 from memory_api.search.protocols import LexicalIndexAPI
 from memory_api.vectorstore.chroma import VectorStore
+
+if TYPE_CHECKING:
+    from memory_api.components import Components
 
 EmbedProgress = Callable[[int], None]
 
@@ -70,6 +74,17 @@ class DocumentWriter:
         self.vectors = vectors
         self.lexical = lexical
         self.metrics = metrics
+
+    @classmethod
+    def of(cls, components: Components) -> DocumentWriter:
+        """The writer over a running app's components."""
+        return cls(
+            components.database,
+            components.embedder,
+            components.vectors,
+            components.lexical,
+            components.metrics,
+        )
 
     async def embed(
         self, texts: dict[str, str], on_progress: EmbedProgress | None = None

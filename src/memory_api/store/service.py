@@ -68,13 +68,7 @@ class StoreService:
         self.database = components.database
         self.config = config
         self.tenant = tenant
-        self.writer = DocumentWriter(
-            components.database,
-            components.embedder,
-            components.vectors,
-            components.lexical,
-            components.metrics,
-        )
+        self.writer = DocumentWriter.of(components)
 
     async def _collection(self) -> CollectionRecord:
         """The tenant's store collection, created at the first put (409: another model's)."""
