@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 
 from memory_api.app import create_app
 from memory_api.collections.models import Collection
+from memory_api.collections.sweeper import CollectionSweeper
 from memory_api.documents.models import Chunk, Document
+from memory_api.errors import VectorStoreUnavailable
 from memory_api.settings import Settings
 from memory_api.testing.database import clear_tables
 
@@ -190,6 +192,39 @@ async def test_a_deletion_left_unfinished_is_finished_by_the_next_process(
     async with serving(lt_settings, run_worker=True) as second:
         await wait_until_swept(second.app, vectors)  # type: ignore[attr-defined]
         assert (await second.get("/collections")).json() == []
+
+
+async def test_chunk_keys_freed_by_a_sweep_cut_short_are_reused_cleanly(
+    lt_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep removes the documents, then the vector store fails before the registry row
+    goes: the collection's lexical rows must not outlive its chunks, or a new chunk that gets
+    a freed key (SQLite reuses the highest) collides with them."""
+    async with serving(lt_settings, run_worker=False) as http:
+        app: FastAPI = http.app  # type: ignore[attr-defined]
+        components = app.state.components
+        await clear_tables(components.database.engine)
+        assert (await http.post("/collections", json={"name": "notes"})).status_code == 201
+        assert (await http.post("/collections", json={"name": "other"})).status_code == 201
+        put = await http.put("/collections/notes/documents/d1", json={"text": NOTE})
+        assert put.status_code == 201
+        assert (await http.delete("/collections/notes")).status_code == 204
+
+        async def down(name: str) -> None:
+            raise VectorStoreUnavailable("the vector store is down")
+
+        monkeypatch.setattr(components.vectors, "delete_collection", down)
+        sweeper = CollectionSweeper(components.database, components.vectors, interval=60)
+        with pytest.raises(VectorStoreUnavailable):
+            await sweeper.sweep()
+        assert await rows(app) == (2, 0, 0)  # documents gone, registry row still there
+
+        text = "Zanzibar ferries leave at dawn."
+        put = await http.put("/collections/other/documents/o1", json={"text": text})
+        assert put.status_code == 201, put.text
+        query = {"query": "zanzibar", "collection": "other", "mode": "lexical"}
+        found = (await http.post("/rag_query", json=query)).json()["results"]
+        assert [hit["content"] for hit in found] == [text]
 
 
 async def test_rag_stats_of_a_collection(lt_client: httpx.AsyncClient) -> None:

@@ -5,7 +5,7 @@ invisible at once and the request does not wait for a large clean-up. The sweepe
 API process (in the lifespan), finds marked rows and removes, in this order, each step
 idempotent so a crash anywhere only means the next pass (on any process) redoes it:
 
-1. the documents (chunks and lexical entries go by ON DELETE CASCADE), under the collection's
+1. the documents (chunks go by ON DELETE CASCADE) and the lexical index, under the collection's
    write lock: a writer still holding it finishes first, and later writers see the mark and
    write nothing (``DocumentWriter.write``), so no vector is added after step 2;
 2. the vector collection;
@@ -22,6 +22,7 @@ from memory_api.collections.repository import CollectionRepository
 from memory_api.db.session import Database
 from memory_api.documents.catalog import DocumentCatalog
 from memory_api.errors import MemoryAPIError
+from memory_api.search.lexical.repository import LexicalRepository
 from memory_api.vectorstore.chroma import VectorStore
 
 logger = logging.getLogger("memory_api.collections")
@@ -72,6 +73,7 @@ class CollectionSweeper:
             async with self.database.unit_of_work() as session:
                 await CollectionRepository(session).lock_for_write(collection_id)
                 removed = await DocumentCatalog(session).purge(collection_id)
+                await LexicalRepository(session).purge(collection_id)  # frees the chunk keys
             await self.vectors.delete_collection(vector_collection)
             async with self.database.unit_of_work() as session:
                 await CollectionRepository(session).purge(collection_id)

@@ -126,8 +126,9 @@ class DocumentCatalog:
         return {key: found.get(key, (0, 0)) for key in collection_ids}
 
     async def purge(self, collection_id: int) -> int:
-        """Delete every document of a (deleted) collection; chunks and their lexical entries
-        go with them (ON DELETE CASCADE). The number of documents removed."""
+        """Delete every document of a (deleted) collection; chunks go with them (ON DELETE
+        CASCADE), not their lexical entries (``LexicalRepository.purge``). The number of
+        documents removed."""
         result = await self.session.execute(
             delete(_documents)
             .where(_documents.c.collection_id == collection_id)

@@ -150,6 +150,13 @@ class LexicalRepository:
             await self.session.execute(delete(postings).where(postings.c.chunk_id.in_(batch)))
             await self.session.execute(delete(entries).where(entries.c.chunk_id.in_(batch)))
 
+    async def purge(self, collection_id: int) -> None:
+        """Everything the index holds of a (deleted) collection: postings, entries,
+        frequencies, totals. Lexical rows reference their collection, not their chunks, so
+        they go here, with the documents, not when the registry row goes."""
+        for table in (postings, entries, terms, totals):
+            await self.session.execute(delete(table).where(table.c.collection_id == collection_id))
+
     # --- searching ---------------------------------------------------------------------------
     async def totals(self, collection_id: int) -> tuple[int, int]:
         """``(chunks, total length)`` of the collection's index."""
