@@ -1,6 +1,7 @@
 """State throughput against its parts, same machine, same run (PostgreSQL; issue 17).
 
     python -m bench.state_throughput [--seconds 10] [--concurrency 32] [--workers 1]
+        [--client wrk|python]
 
 The service is started as a user starts it (``memory-api serve``, default settings: the request
 log on, at info). Its parts are ``bench.bare_state``: a bare FastAPI app (no middleware, the
@@ -12,6 +13,9 @@ bare constant route is reported beside them (what the stack costs on a route wit
 PATCH rounds (issue 15: within 1.3x of POST) merge-patch one key and JSON-Patch-append one
 message to the same sessions, which the POST rounds reset; ``post_vs_patch_*`` is the POST rate
 over the PATCH rate (what a PATCH costs in POSTs).
+The load comes from wrk (``apt-get install wrk``; the load generator the issue measured with),
+or with ``--client python`` (the default where wrk is missing) from bench/_common.py's asyncio
+client, which spends 45-85 us of the same 2 cores per request and adds its own pauses to the tail.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from bench._common import (
     send,
     temporary_postgres,
 )
+from bench._wrk import WRK, wrk_load
 from memory_api.testing.chroma_server import ChromaServer
 from memory_api.testing.server import ServerProcess, free_port
 
@@ -77,7 +82,8 @@ def _bare(database: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
             time.sleep(0.2)
 
 
-def measure(seconds: float, concurrency: int, workers: int) -> dict[str, Any]:
+def measure(seconds: float, concurrency: int, workers: int, generator: str) -> dict[str, Any]:
+    loading = wrk_load if generator == "wrk" else load
     with tempfile.TemporaryDirectory() as tmp_name, temporary_postgres() as database:
         tmp = Path(tmp_name)
         env = {"MEMORY_API_DATABASE_URL": database, "MEMORY_API_EMBEDDING_MODEL_DIR": MODEL_DIR}
@@ -113,7 +119,7 @@ def measure(seconds: float, concurrency: int, workers: int) -> dict[str, Any]:
                     ("patch_merge", api.port, merging),
                     ("patch_json", api.port, appending),
                 ):
-                    runs[name].merge(load(port, make, concurrency, step))
+                    runs[name].merge(loading(port, make, concurrency, step))
         finally:
             bare.terminate()
             bare.wait(timeout=30)
@@ -141,8 +147,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--client", choices=["wrk", "python"], default="wrk" if WRK else "python")
     args = parser.parse_args()
-    figures = measure(args.seconds, args.concurrency, args.workers)
+    figures = measure(args.seconds, args.concurrency, args.workers, args.client)
     figures.update(
         settings=vars(args),
         targets={
