@@ -5,12 +5,14 @@ with the same documents, byte for byte, as the service's own patching, and the g
 from __future__ import annotations
 
 import asyncio
+import copy
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from memory_api.state.patching import parse_patch
 from memory_api.state.repository import StateRepository
 
 MERGE = {"content-type": "application/merge-patch+json"}
@@ -163,3 +165,61 @@ async def test_concurrent_conditional_patches_exactly_one_wins(client: httpx.Asy
         body["state_data"]
         == next(r for r in responses if r.status_code == 200).json()["state_data"]
     )
+
+
+# Appends the database makes (add to /member/-): the state, the values appended to its
+# "messages", as the service's own patching (jsonpatch, then orjson) would write them
+APPEND_CASES: list[tuple[dict[str, Any], list[Any]]] = [
+    ({"messages": [{"role": "user", "content": "hi"}], "step": 7}, [{"role": "ai"}]),
+    ({"messages": [], "step": 7}, [{"role": "ai", "content": "first"}]),
+    ({"step": 7, "messages": []}, [1, "two", [3], {"four": 4}, None, True]),
+    ({"messages": [1, 2]}, [3, 4, 5]),
+    (
+        {
+            'q"k\b\f\r\n\t\u001f\u007f\\/é😀': {"line\nbreak": "\t"},
+            "messages": ["\\", "/"],
+            "z": "\u001f",
+        },
+        ['hé "there"\n', "\u001f\u007f", "😀 </script>", {"é\t": "\\u0041"}],
+    ),
+    (
+        {"messages": [{"n": {"deep": [1, {"messages": []}]}}], "meta": {"messages": [9]}},
+        [{"a": {"b": [1, {"c": None}], "messages": [2]}}, []],
+    ),
+    ({"f": 1.5, "big": 2**63 - 1, "messages": [1e-7], "last": -0.0}, [0.1, 2**53, -7]),
+    ({"messages": [{}], "a": {}, "b": [], "c": ""}, [{}]),
+]
+
+
+@pytest.mark.parametrize(("state", "values"), APPEND_CASES)
+async def test_appends_give_the_services_documents(
+    client: httpx.AsyncClient, reads: list[str], state: dict[str, Any], values: list[Any]
+) -> None:
+    await client.post("/state/a", json={"state_data": state})
+    operations = [{"op": "add", "path": "/messages/-", "value": value} for value in values]
+    expected = orjson.dumps(
+        parse_patch(JSON_PATCH["content-type"], operations).apply(copy.deepcopy(state))
+    )
+    response = await _patch(client, "a", operations, JSON_PATCH)
+    assert response.status_code == 200, response.text
+    assert reads == []  # the database applied it: the service's path was not taken
+    assert _state_text(response) == expected  # byte for byte, as orjson writes it
+    read = await client.get("/state/a")
+    assert (_state_text(read), read.json()["version"]) == (expected, 2)
+    history = (await client.get("/state/a/history")).json()
+    assert history[0]["size_bytes"] == len(expected)
+
+
+async def test_an_append_to_a_document_with_nul_gives_the_services_document(
+    client: httpx.AsyncClient, reads: list[str], backend: str
+) -> None:
+    """PostgreSQL's json functions refuse a document with "\\u0000" (they turn its strings into
+    text): there the service applies the append itself, with the same result."""
+    state = {"nul": "a\u0000b", "messages": ["\u0000"]}
+    await client.post("/state/n", json={"state_data": state})
+    operations = [{"op": "add", "path": "/messages/-", "value": v} for v in ("\u0000", {"k": 1})]
+    response = await _patch(client, "n", operations, JSON_PATCH)
+    assert response.status_code == 200, response.text
+    assert reads == (["get"] if backend == "postgres" else [])
+    expected = {"nul": "a\u0000b", "messages": ["\u0000", "\u0000", {"k": 1}]}
+    assert _state_text(response) == orjson.dumps(expected)

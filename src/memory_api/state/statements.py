@@ -101,17 +101,27 @@ _PRUNE = "(h.version <= {v} - :keep OR h.version > {v})"
 # and the condition for the database to apply it (else no row, and the service applies it).
 # PostgreSQL: ``memory_api_json_merge_patch`` (migration 0012) keeps the json text's key order
 # and compact form, as the service's own patching does; SQLite's json_patch is RFC 7396.
+# PostgreSQL's append rebuilds the document in one pass over its members (json_each keeps
+# their order and each value's text as stored; the member's array text gets the values);
+# json_each yields a value's text without the whitespace around it, so it starts with "["
+# and ends with "]".
+_MEMBER = "CAST(:member AS text)"
+_VALUE = "CAST(e.value AS text)"
+_VALUES = "CAST(:values AS text)"
+_EXTENDED = (
+    f"CASE WHEN left(ltrim(substr({_VALUE}, 2, 64), E' \\t\\n\\r'), 1) = ']' THEN {_VALUES} "
+    f"ELSE left({_VALUE}, -1) || ',' || substr({_VALUES}, 2) END"
+)
+_APPENDED = (
+    "(SELECT CAST('{' || string_agg(to_json(e.key) || ':' || CASE WHEN e.key = "
+    f"{_MEMBER} AND left({_VALUE}, 1) = '[' THEN {_EXTENDED} ELSE {_VALUE} END, ',' "
+    "ORDER BY e.position) || '}' AS json) "
+    "FROM json_each(state_data) WITH ORDINALITY AS e(key, value, position))"
+)
 _PATCHED = {
     "postgresql": {
         "merge": ("memory_api_json_merge_patch(state_data, CAST(:patch AS json))", "TRUE"),
-        "append": (
-            "memory_api_json_merge_patch(state_data, json_build_object(CAST(:member AS text), "
-            "CAST(CASE WHEN json_array_length(state_data -> CAST(:member AS text)) = 0 "
-            "THEN CAST(:values AS text) "
-            "ELSE left(rtrim(CAST(state_data -> CAST(:member AS text) AS text)), -1) || ',' "
-            "|| substr(CAST(:values AS text), 2) END AS json)))",
-            "json_typeof(state_data -> CAST(:member AS text)) = 'array'",
-        ),
+        "append": (_APPENDED, f"json_typeof(state_data -> {_MEMBER}) = 'array'"),
     },
     "sqlite": {
         "merge": ("json_patch(state_data, :patch)", "1"),
@@ -123,15 +133,6 @@ _PATCHED = {
         ),
     },
 }
-
-
-def _patch(kind: str, dialect: str) -> str:
-    document, applies = _PATCHED[dialect][kind]
-    return (
-        f"UPDATE session_states SET state_data = {document}, version = version + 1, "
-        "updated_at = :now, expires_at = COALESCE(:expires_at, expires_at) "
-        f"WHERE {_KEY} AND {_EXPECTED} AND {_LIVE} AND {applies}"
-    )
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,17 @@ def _write(sql: str, dialect: str, *, patched: bool = False) -> Write:
     return Write(Statement(f"{sql} RETURNING {returning}"), Statement(with_history))
 
 
+def patch_write(document: str, applies: str, dialect: str) -> Write:
+    """The PATCH write of ``document`` (the new document's SQL) where ``applies`` holds; also
+    how bench.state_statements times other texts of the same statement."""
+    sql = (
+        f"UPDATE session_states SET state_data = {document}, version = version + 1, "
+        "updated_at = :now, expires_at = COALESCE(:expires_at, expires_at) "
+        f"WHERE {_KEY} AND {_EXPECTED} AND {_LIVE} AND {applies}"
+    )
+    return _write(sql, dialect, patched=True)
+
+
 def _list(*, keyset: bool, include_state: bool) -> Statement:
     columns = _ROW if include_state else _ROW.replace("CAST(state_data AS TEXT)", "'null'")
     # after the cursor: the order is (updated_at DESC, session_id ASC)
@@ -216,7 +228,8 @@ def _statements(dialect: str) -> StateStatements:
         create=_write(_CREATE, dialect),
         replace=_write(_REPLACE, dialect),
         patch={
-            kind: _write(_patch(kind, dialect), dialect, patched=True) for kind in _PATCHED[dialect]
+            kind: patch_write(document, applies, dialect)
+            for kind, (document, applies) in _PATCHED[dialect].items()
         },
         record=Statement(
             f"INSERT INTO session_state_history AS h {_HISTORY_COLUMNS} VALUES (:tenant, "
