@@ -8,8 +8,9 @@ A migrated temporary database holds 1,000 sessions of ``bench.state_throughput``
 after another, on one asyncpg connection in a transaction that is then rolled back (no commit:
 the statement's own cost, its round trip included); rounds alternate between the statements, so
 a slow moment of a shared machine hits all alike. Every statement is the one the service runs at
-default settings (with its history upsert and prune). ``SELECT 1`` is timed alike (the round
-trip alone). Reported: mean and median microseconds per execution and their ratios to POST's.
+default settings (with its history upsert and prune); POST's is also timed without them (as at
+``MEMORY_API_STATE_HISTORY=0``: what the history costs a POST). ``SELECT 1`` is timed alike (the
+round trip alone). Reported: mean and median microseconds per execution and their ratios to POST's.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def statements(state: dict[str, Any]) -> dict[str, tuple[Statement, Callable[[in
 
     return {
         "post": (_with_history(POSTGRESQL.upsert), posting),
+        # POST as it runs with MEMORY_API_STATE_HISTORY=0: what keeping the history costs
+        "post_without_history": (POSTGRESQL.upsert.alone, posting),
         "append_earlier": (_with_history(EARLIER_APPEND), appending),
         "append": (_with_history(POSTGRESQL.patch["append"]), appending),
         "merge": (_with_history(POSTGRESQL.patch["merge"]), merging),
@@ -134,6 +137,8 @@ async def _measure(url: str, messages: int, executions: int, rounds: int) -> dic
     for name in ("append_earlier", "append", "merge"):
         figures[f"{name}_vs_post"] = round(us[name] / us["post"], 3)
         figures[f"{name}_vs_post_p50"] = round(p50[name] / p50["post"], 3)
+    figures["post_vs_without_history"] = round(us["post"] / us["post_without_history"], 3)
+    figures["post_vs_without_history_p50"] = round(p50["post"] / p50["post_without_history"], 3)
     figures["append_vs_earlier"] = round(us["append"] / us["append_earlier"], 3)
     figures["append_vs_earlier_p50"] = round(p50["append"] / p50["append_earlier"], 3)
     return figures
