@@ -1,11 +1,13 @@
 """/rag_query latency per mode (semantic, hybrid, lexical) on a large collection, per backend.
 
     python -m bench.query_latency [--chunks 100000] [--queries 300] [--backends sqlite,postgres]
-        [--real-vectors 2000] [--keep DIR]
+        [--real-vectors 2000] [--keep DIR [--build-only]]
 
 ``--keep DIR`` keeps what the run builds (SQLite file, Chroma data, a PostgreSQL database named
 ``bench_latency_keep_<chunks>``) and reuses it on the next run with the same DIR and --chunks:
-a 100k build takes 15-20 minutes per backend, a query phase a few.
+a 100k build takes 15-20 minutes per backend, a query phase a few. ``--build-only`` stops after
+the build (and its ``ANALYZE``), so that two backends can be built side by side and measured
+one at a time.
 
 Target (issue 12): at 100k chunks, hybrid p50 <= 1.5x the semantic p50 and p99 <= 2x, on
 SQLite + embedded Chroma and on PostgreSQL + a Chroma server, ratios measured in one run.
@@ -32,12 +34,14 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import numpy as np
 
@@ -190,6 +194,22 @@ async def cap_fidelity(
     return figures
 
 
+async def analyze(settings: Settings) -> None:
+    """Planner statistics for what the build wrote (``VACUUM ANALYZE`` on PostgreSQL, ``ANALYZE``
+    on SQLite), as a server with autovacuum on (or an operator) would have them: this machine's
+    PostgreSQL runs with autovacuum off, and a plan made without them reads the heap."""
+    url = settings.resolved_database_url
+    if url.startswith("postgresql"):
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1))
+        try:
+            await connection.execute("VACUUM ANALYZE")
+        finally:
+            await connection.close()
+        return
+    with sqlite3.connect(url.split("///", 1)[1]) as connection:
+        connection.execute("ANALYZE")
+
+
 def measure(
     env: dict[str, str], tmp: Path, questions: list[str], count: int, top_k: int
 ) -> dict[str, Any]:
@@ -269,12 +289,17 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
                 built = {**json.loads(marker.read_text()), "reused_from": str(tmp)}
             else:
                 built = asyncio.run(build(settings, args.dataset, args.chunks, args.real_vectors))
+                started = time.monotonic()
+                asyncio.run(analyze(settings))
+                built["analyze_seconds"] = round(time.monotonic() - started, 1)
                 if args.keep:
                     marker.write_text(json.dumps(built))
         finally:
             for key in [*env, "MEMORY_API_DATA_DIR"]:
                 os.environ.pop(key, None)
         print(f"{backend}: built {built}", flush=True)
+        if args.build_only:
+            return built
         measured = measure(env, tmp, questions, args.queries, args.top_k)
         for key, value in env.items():
             os.environ[key] = value
@@ -307,6 +332,9 @@ def main() -> None:
     )
     parser.add_argument("--caps", default="500,1000,5000", help="more caps to check in-process")
     parser.add_argument("--keep", type=Path, help="keep the build here and reuse it next time")
+    parser.add_argument(
+        "--build-only", action="store_true", help="with --keep: build (two backends side by side)"
+    )
     args = parser.parse_args()
     _, _, questions = corpus(args.dataset)
     random.Random(1).shuffle(questions)
@@ -314,6 +342,8 @@ def main() -> None:
     results = {
         backend: run_backend(backend, args, questions) for backend in args.backends.split(",")
     }
+    if args.build_only:
+        return
     backends = args.backends.split(",")
     # one file per set of backends, so the two may run as two processes side by side
     report(
