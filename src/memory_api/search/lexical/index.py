@@ -6,8 +6,9 @@ thousands of postings in a large collection: reading them all made the lexical q
 the collection. The query's rarest terms are read whole (within ``whole_budget`` postings);
 of each other term held by more than ``postings_per_term`` chunks only that many best postings
 by impact (BM25's term-frequency part, ``scoring.BM25.impact``, indexed), plus its postings in
-the chunks of the terms read whole. A chunk holding a rarer term is scored exactly; a chunk of
-common terms only counts their best postings. A filtered search reads every posting.
+the chunks of the terms read whole (skipping, with the same result, those that could not reach
+the limit: ``LexicalRepository.score``). A chunk holding a rarer term is scored exactly; a chunk
+of common terms only counts their best postings. A filtered search reads every posting.
 """
 
 from __future__ import annotations

@@ -203,12 +203,31 @@ class LexicalRepository:
         terms each holds (terms never contain a space). ``capped``: terms of which only that
         many postings are read, the best by impact (ties to the newest chunk), plus their
         postings in the chunks that hold one of the other terms: a chunk holding a rarer term
-        is scored exactly, a chunk of capped terms only counts what those best postings hold."""
+        is scored exactly, a chunk of capped terms only counts what those best postings hold.
+
+        The lookups are pruned, MaxScore-style, without changing the result: a chunk holding
+        a rarer term is looked up only if its score over those terms, plus the most the capped
+        terms can add (``w(t) * s0`` each: a term's tf part is under 1), reaches the
+        ``limit``-th best of those scores (every chunk scores at least that, so the
+        ``limit``-th result does too, and a chunk below it cannot enter)."""
         s0, s1, s2 = (bindparam(f"s{i}", value, type_=Float) for i, value in enumerate(saturation))
         capped = capped or {}
         whole = [term for term in weights if term not in capped]
         columns = (postings.c.chunk_id, postings.c.term, postings.c.tf, postings.c.length)
         kept = postings.c.collection_id == collection_id
+
+        def scored(read: Any) -> tuple[Any, Any]:
+            weight = case(
+                {
+                    term: bindparam(f"w{i}", value, type_=Float)
+                    for i, (term, value) in enumerate(weights.items())
+                },
+                value=read.c.term,
+                else_=0.0,
+            )
+            tf = read.c.tf
+            return weight * tf * s0 / (tf + s1 + s2 * read.c.length), read.c.term
+
         exact: Any = select(*columns).where(kept, postings.c.term.in_(whole)) if whole else None
         parts: list[Any] = []
         for i, (term, count) in enumerate(capped.items()):
@@ -222,38 +241,66 @@ class LexicalRepository:
             parts.append(select(*best.c))  # a subquery: SQLite takes no LIMIT in a UNION member
         if exact is not None and parts:
             exact = exact.cte("exact")
-            parts.append(self._capped_postings_of(exact, list(capped)))
+            value, term = scored(exact)
+            partial = (
+                select(
+                    exact.c.chunk_id,
+                    func.sum(value).label("score"),
+                    func.aggregate_strings(term, " ").label("held"),
+                )
+                .group_by(exact.c.chunk_id)
+                .cte("partial")
+            )
+            most = sum(weights[term] for term in capped) * saturation[0]
+            keys = self._candidates(partial, limit, most)
+            parts.append(self._capped_postings_of(keys, list(capped)))
             capped_part = union(*parts).subquery()  # union: no posting twice
-            read = union_all(select(*exact.c), select(*capped_part.c)).subquery()
+            value, term = scored(capped_part)
+            both = union_all(
+                select(partial.c.chunk_id, partial.c.score, partial.c.held),
+                select(capped_part.c.chunk_id, value.label("score"), term.label("held")),
+            ).subquery()
+            chunk_id, score = both.c.chunk_id, func.sum(both.c.score).label("score")
+            held = func.aggregate_strings(both.c.held, " ")
         else:
             union_of: Any = exact if exact is not None else union_all(*parts)
-            read = union_of.subquery()
-        weight = case(
-            {
-                term: bindparam(f"w{i}", value, type_=Float)
-                for i, (term, value) in enumerate(weights.items())
-            },
-            value=read.c.term,
-            else_=0.0,
-        )
-        tf = read.c.tf
-        score = func.sum(weight * tf * s0 / (tf + s1 + s2 * read.c.length)).label("score")
-        held = func.aggregate_strings(read.c.term, " ")
-        query = select(read.c.chunk_id, score, held)
+            both = union_of.subquery()
+            value, term = scored(both)
+            chunk_id, score = both.c.chunk_id, func.sum(value).label("score")
+            held = func.aggregate_strings(term, " ")
+        query = select(chunk_id, score, held)
         if where is not None:
             query = (
-                query.join(chunks_table, chunks_table.c.id == read.c.chunk_id)
+                query.join(chunks_table, chunks_table.c.id == chunk_id)
                 .join(documents_table, documents_table.c.id == chunks_table.c.document_id)
                 .where(where)
             )
-        query = query.group_by(read.c.chunk_id).order_by(score.desc(), read.c.chunk_id).limit(limit)
+        query = query.group_by(chunk_id).order_by(score.desc(), chunk_id).limit(limit)
         rows = await self.session.execute(query)
         return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
 
-    def _capped_postings_of(self, exact: Any, capped: list[str]) -> Any:
-        """The capped terms' postings in the chunks of ``exact``, looked up chunk by chunk in
-        the primary key (collection, term, chunk) rather than read whole."""
-        keys = select(exact.c.chunk_id).distinct().cte("keys")
+    @staticmethod
+    def _candidates(partial: Any, limit: int, most: float) -> Any:
+        """Keys of the chunks of ``partial`` (scored over the terms read whole) whose score plus
+        ``most`` reaches the ``limit``-th best score there (all of them if there are fewer).
+        ``most`` is raised by a hair so that rounding never prunes a chunk that ties."""
+        threshold = (
+            select(partial.c.score)
+            .order_by(partial.c.score.desc())
+            .limit(1)
+            .offset(limit - 1)
+            .scalar_subquery()
+        )
+        margin = bindparam("most", most * (1 + 1e-9) + 1e-9, type_=Float)
+        return (
+            select(partial.c.chunk_id)
+            .where(partial.c.score + margin >= func.coalesce(threshold, 0.0))
+            .cte("keys")
+        )
+
+    def _capped_postings_of(self, keys: Any, capped: list[str]) -> Any:
+        """The capped terms' postings in the chunks of ``keys`` (distinct), looked up chunk by
+        chunk in the by-chunk index rather than read whole."""
         probe = postings.alias("probe")
         found = probe.c.term.in_(capped)  # chunk keys are unique across collections: the
         # by-chunk index (chunk, term, tf, length) answers alone
