@@ -14,7 +14,6 @@ from sqlalchemy import (
     delete,
     func,
     select,
-    true,
     union,
     union_all,
     update,
@@ -253,29 +252,41 @@ class LexicalRepository:
             )
             most = sum(weights[term] for term in capped) * saturation[0]
             keys = self._candidates(partial, limit, most)
-            parts.append(self._capped_postings_of(keys, list(capped)))
+            parts.append(self._capped_postings_of(keys, list(capped), collection_id))
             capped_part = union(*parts).subquery()  # union: no posting twice
             value, term = scored(capped_part)
             both = union_all(
                 select(partial.c.chunk_id, partial.c.score, partial.c.held),
                 select(capped_part.c.chunk_id, value.label("score"), term.label("held")),
-            ).subquery()
-            chunk_id, score = both.c.chunk_id, func.sum(both.c.score).label("score")
-            held = func.aggregate_strings(both.c.held, " ")
+            ).cte("both")
         else:
             union_of: Any = exact if exact is not None else union_all(*parts)
-            both = union_of.subquery()
-            value, term = scored(both)
-            chunk_id, score = both.c.chunk_id, func.sum(value).label("score")
-            held = func.aggregate_strings(term, " ")
-        query = select(chunk_id, score, held)
+            read = union_of.subquery()
+            value, term = scored(read)
+            both = select(read.c.chunk_id, value.label("score"), term.label("held")).cte("both")
+        score = func.sum(both.c.score).label("score")
+        ranked = select(both.c.chunk_id, score)
         if where is not None:
-            query = (
-                query.join(chunks_table, chunks_table.c.id == chunk_id)
+            ranked = (
+                ranked.join(chunks_table, chunks_table.c.id == both.c.chunk_id)
                 .join(documents_table, documents_table.c.id == chunks_table.c.document_id)
                 .where(where)
             )
-        query = query.group_by(chunk_id).order_by(score.desc(), chunk_id).limit(limit)
+        best = (
+            ranked.group_by(both.c.chunk_id)
+            .order_by(score.desc(), both.c.chunk_id)
+            .limit(limit)
+            .subquery("ranked")
+        )
+        # the terms each holds, gathered for the ranked chunks only: strings are dear to
+        # aggregate over every chunk read
+        held = func.aggregate_strings(both.c.held, " ")
+        query = (
+            select(best.c.chunk_id, best.c.score, held)
+            .join(both, both.c.chunk_id == best.c.chunk_id)
+            .group_by(best.c.chunk_id, best.c.score)
+            .order_by(best.c.score.desc(), best.c.chunk_id)
+        )
         rows = await self.session.execute(query)
         return [(key, float(value), set(terms_held.split(" "))) for key, value, terms_held in rows]
 
@@ -298,20 +309,18 @@ class LexicalRepository:
             .cte("keys")
         )
 
-    def _capped_postings_of(self, keys: Any, capped: list[str]) -> Any:
+    def _capped_postings_of(self, keys: Any, capped: list[str], collection_id: int) -> Any:
         """The capped terms' postings in the chunks of ``keys`` (distinct), looked up chunk by
         chunk in the by-chunk index rather than read whole."""
         probe = postings.alias("probe")
         found = probe.c.term.in_(capped)  # chunk keys are unique across collections: the
         # by-chunk index (chunk, term, tf, length) answers alone
-        if self.session.get_bind().dialect.name == "postgresql":  # a lateral join: nested loop
-            each = (
-                select(probe.c.term, probe.c.tf, probe.c.length)
-                .where(found, probe.c.chunk_id == keys.c.chunk_id)
-                .lateral("each_key")
-            )
-            return select(keys.c.chunk_id, each.c.term, each.c.tf, each.c.length).select_from(
-                keys.join(each, true())
+        if self.session.get_bind().dialect.name == "postgresql":  # a join: with statistics the
+            # planner takes a nested loop over few keys, a hash join over the lists for many
+            return (
+                select(keys.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length)
+                .select_from(keys.join(probe, probe.c.chunk_id == keys.c.chunk_id))
+                .where(found, probe.c.collection_id == collection_id)
             )
         return select(probe.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length).where(
             found,
