@@ -310,21 +310,21 @@ class LexicalRepository:
         )
 
     def _capped_postings_of(self, keys: Any, capped: list[str], collection_id: int) -> Any:
-        """The capped terms' postings in the chunks of ``keys`` (distinct), looked up chunk by
-        chunk in the by-chunk index rather than read whole."""
+        """The capped terms' postings in the chunks of ``keys`` (distinct): on SQLite looked up
+        key by key in the by-chunk index (chunk, term, tf, length), which answers alone (chunk
+        keys are unique across collections); on PostgreSQL a join that the planner runs as
+        such lookups for few keys or as a hash join over the terms' lists, read through the
+        impact index (hence the collection condition), for many."""
         probe = postings.alias("probe")
-        found = probe.c.term.in_(capped)  # chunk keys are unique across collections: the
-        # by-chunk index (chunk, term, tf, length) answers alone
-        if self.session.get_bind().dialect.name == "postgresql":  # a join: with statistics the
-            # planner takes a nested loop over few keys, a hash join over the lists for many
+        found = probe.c.term.in_(capped)
+        if self.session.get_bind().dialect.name == "postgresql":
             return (
                 select(keys.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length)
                 .select_from(keys.join(probe, probe.c.chunk_id == keys.c.chunk_id))
                 .where(found, probe.c.collection_id == collection_id)
             )
         return select(probe.c.chunk_id, probe.c.term, probe.c.tf, probe.c.length).where(
-            found,
-            probe.c.chunk_id.in_(select(keys.c.chunk_id)),  # SQLite probes key by key
+            found, probe.c.chunk_id.in_(select(keys.c.chunk_id))
         )
 
     # --- checking ----------------------------------------------------------------------------
