@@ -336,6 +336,8 @@ def main() -> None:
         "--build-only", action="store_true", help="with --keep: build (two backends side by side)"
     )
     args = parser.parse_args()
+    if args.build_only and not args.keep:
+        parser.error("--build-only keeps nothing without --keep DIR")
     _, _, questions = corpus(args.dataset)
     random.Random(1).shuffle(questions)
     load_before = os.getloadavg()
