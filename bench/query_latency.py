@@ -57,7 +57,7 @@ from bench._common import (
 )
 from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.collections.service import chunking_of
-from memory_api.components import open_components
+from memory_api.components import lexical_memory, open_components
 from memory_api.db.migrate import upgrade
 from memory_api.documents.api_service import DocumentsService, Incoming, _new_document
 from memory_api.documents.repository import NewDocument
@@ -149,24 +149,20 @@ async def build(settings: Settings, dataset: Path, chunks: int, real: int) -> di
     }
 
 
-async def cap_fidelity(
-    settings: Settings, questions: list[str], limit: int, caps: list[int]
-) -> dict[str, Any]:
-    """The lexical search in-process, reading every posting (exact BM25) and with each of
-    ``caps`` as ``lexical_postings_per_term``, on the same questions: how often a capped search
-    returns the same chunks, and what each costs (wall time, one query after the other)."""
-    budget = settings.lexical_whole_budget
-    indexes = {
-        "exact": LexicalIndex(),
-        **{str(cap): LexicalIndex(postings_per_term=cap, whole_budget=budget) for cap in caps},
-    }
-    found: dict[str, list[list[int]]] = {name: [] for name in indexes}
-    seconds: dict[str, list[float]] = {name: [] for name in indexes}
+async def memory_check(settings: Settings, questions: list[str], limit: int) -> dict[str, Any]:
+    """The lexical search in-process, summed in SQL (no memory) and with the settings'
+    ``PostingMemory`` (twice: the first pass loads the lists), on the same questions: whether
+    both return the same chunks, what each costs (wall time, one query after the other) and what
+    the memory holds after."""
+    memory = lexical_memory(settings)
+    indexes = {"sql": LexicalIndex(), "memory_cold": LexicalIndex(memory=memory)}
+    found: dict[str, list[list[int]]] = {name: [] for name in [*indexes, "memory_warm"]}
+    seconds: dict[str, list[float]] = {name: [] for name in found}
     async with open_components(settings) as components:
         service = DocumentsService(components, DEFAULT_TENANT)
         collection = await service.for_writing(settings.collection_name)
-        for question in questions:
-            for name, index in indexes.items():
+        for name, index in [*indexes.items(), ("memory_warm", indexes["memory_cold"])]:
+            for question in questions:
                 started = time.perf_counter()
                 async with components.database.reading() as session:
                     matches = await index.search(session, collection.id, question, limit)
@@ -176,22 +172,15 @@ async def cap_fidelity(
     def ms(name: str) -> dict[str, float]:
         return {f"p{q}": round(percentile(seconds[name], q) * 1000, 1) for q in (50, 99)}
 
-    figures: dict[str, Any] = {
+    pairs = list(zip(found["sql"], found["memory_warm"], strict=True))
+    return {
         "questions": len(questions),
         "limit": limit,
-        "whole_budget": budget,
-        "exact_ms": ms("exact"),
+        "same_results_share": round(sum(a == b for a, b in pairs) / len(pairs), 3),
+        "ms": {name: ms(name) for name in found},
+        "memory_lists": len(memory) if memory else 0,
+        "memory_mib": round(memory.held / 2**20, 1) if memory else 0,
     }
-    for cap in map(str, caps):
-        pairs = list(zip(found["exact"], found[cap], strict=True))
-        overlap = [len(set(e) & set(c)) / len(e) for e, c in pairs if e]
-        figures[f"cap_{cap}"] = {
-            "same_top5_share": round(sum(e[:5] == c[:5] for e, c in pairs) / len(pairs), 3),
-            "same_top_limit_share": round(sum(e == c for e, c in pairs) / len(pairs), 3),
-            "mean_overlap_at_limit": round(sum(overlap) / max(1, len(overlap)), 3),
-            "ms": ms(cap),
-        }
-    return figures
 
 
 async def analyze(settings: Settings) -> None:
@@ -307,13 +296,12 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
         try:
             settings = Settings(_env_file=None)  # type: ignore[call-arg]
             limit = settings.search_candidates
-            caps = sorted({settings.lexical_postings_per_term, *map(int, args.caps.split(","))})
-            fidelity = asyncio.run(cap_fidelity(settings, questions[: args.fidelity], limit, caps))
+            check = asyncio.run(memory_check(settings, questions[: args.fidelity], limit))
         finally:
             for key in [*env, "MEMORY_API_DATA_DIR"]:
                 os.environ.pop(key, None)
-        print(f"{backend}: lexical cap {fidelity}", flush=True)
-        return {**built, **measured, "lexical_cap_in_process": fidelity}
+        print(f"{backend}: lexical memory {check}", flush=True)
+        return {**built, **measured, "lexical_memory_in_process": check}
 
 
 def main() -> None:
@@ -328,9 +316,8 @@ def main() -> None:
         "--dataset", type=Path, default=next((d for d in DATASETS if d.exists()), DATASETS[0])
     )
     parser.add_argument(
-        "--fidelity", type=int, default=150, help="questions for the in-process cap check"
+        "--fidelity", type=int, default=150, help="questions for the in-process memory check"
     )
-    parser.add_argument("--caps", default="500,1000,5000", help="more caps to check in-process")
     parser.add_argument("--keep", type=Path, help="keep the build here and reuse it next time")
     parser.add_argument(
         "--build-only", action="store_true", help="with --keep: build (two backends side by side)"

@@ -22,8 +22,9 @@ from memory_api.embeddings.base import Embedder
 from memory_api.embeddings.factory import create_embedder
 from memory_api.observability.metrics import Metrics
 from memory_api.search.lexical.index import LexicalIndex
+from memory_api.search.lexical.memory import PostingMemory
 from memory_api.search.protocols import LexicalIndexAPI
-from memory_api.settings import Settings
+from memory_api.settings import MiB, Settings
 from memory_api.vectorstore.chroma import ChromaConfig, VectorStore
 
 if TYPE_CHECKING:
@@ -99,11 +100,13 @@ async def open_components(
             embedder=embedder,
             vectors=vectors,
             metrics=metrics or Metrics(),
-            lexical=LexicalIndex(
-                postings_per_term=settings.lexical_postings_per_term,
-                whole_budget=settings.lexical_whole_budget,
-            ),
+            lexical=LexicalIndex(memory=lexical_memory(settings)),
         )
+
+
+def lexical_memory(settings: Settings) -> PostingMemory | None:
+    budget = int(settings.lexical_memory_mib * MiB)
+    return PostingMemory(budget, settings.lexical_memory_min_df) if budget else None
 
 
 async def get_components(request: Request) -> Components:

@@ -106,12 +106,12 @@ class Settings(BaseSettings):
     # --- search (bench.retrieval_quality chose the defaults) -----------------------------------
     search_mode: Literal["hybrid", "semantic", "lexical"] = "hybrid"
     search_candidates: int = Field(100, ge=1, le=1000)
-    # A lexical search reads the rarest query terms whole while they hold at most
-    # lexical_whole_budget postings together, and of each other term held by more than
-    # lexical_postings_per_term chunks only that many best postings by impact, plus its
-    # postings in the chunks of the whole-read terms (0: every posting; BENCHMARKS.md, issue 12).
-    lexical_postings_per_term: int = Field(2000, ge=0)
-    lexical_whole_budget: int = Field(10_000, ge=0)
+    # Each process holds in memory the posting lists of the query terms held by more than
+    # lexical_memory_min_df chunks, within lexical_memory_mib (0: none, every search sums in
+    # SQL); an unfiltered search then reads only the rarer terms from the database
+    # (search/lexical/memory.py; BENCHMARKS.md, issue 12).
+    lexical_memory_min_df: int = Field(1000, ge=0)
+    lexical_memory_mib: float = Field(128.0, ge=0)
     fusion_method: Literal["convex", "rrf"] = "convex"
     fusion_semantic_weight: float = Field(0.4, ge=0, le=1)
     fusion_rrf_k: float = Field(60.0, gt=0, le=10_000)

@@ -35,7 +35,7 @@ async def test_check_reports_and_repair_fixes_a_damaged_lexical_index(
         await session.execute(delete(postings).where(postings.c.chunk_id == ticket.id))
         await session.execute(
             insert(postings).values(
-                collection_id=collection_id, term="zzz", chunk_id=10**9, tf=1, length=1, impact=0.5
+                collection_id=collection_id, term="zzz", chunk_id=10**9, tf=1, length=1
             )
         )
         await session.execute(

@@ -10,7 +10,7 @@ their postings to lower the frequencies; a posting whose chunk went otherwise is
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from memory_api.db.base import Base
@@ -20,9 +20,7 @@ TERM_MAX_LENGTH = 64  # tokenizer.MAX_TERM
 
 class LexicalPosting(Base):
     """A term of a chunk and how often it occurs there. The chunk's length is repeated here so
-    that scoring reads the postings alone (no join per posting). ``impact`` orders a term's
-    postings by what they add to a score (``BM25.impact``), so that a search can read only
-    the best postings of a term found in most chunks."""
+    that scoring reads the postings alone (no join per posting)."""
 
     __tablename__ = "lexical_postings"
 
@@ -33,22 +31,12 @@ class LexicalPosting(Base):
     chunk_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     tf: Mapped[int]
     length: Mapped[int]
-    impact: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (
-        # by chunk (deletes, and a search's lookups of common terms in given chunks), with what
-        # scoring reads: those lookups touch the index alone
+        # by chunk (deletes; the terms of given chunks)
         Index("ix_lexical_postings_chunk_id", "chunk_id", "term", "tf", "length"),
-        # tf and length ride along: the best postings of a term are read from the index alone
-        Index(
-            "ix_lexical_postings_impact",
-            "collection_id",
-            "term",
-            "impact",
-            "chunk_id",
-            "tf",
-            "length",
-        ),
+        # a term's postings in key order, with what scoring reads, from the index alone
+        Index("ix_lexical_postings_term", "collection_id", "term", "chunk_id", "tf", "length"),
     )
 
 
@@ -65,7 +53,9 @@ class LexicalChunk(Base):
 
 
 class LexicalTerm(Base):
-    """How many chunks of the collection hold the term: BM25's document frequency."""
+    """How many chunks of the collection hold the term: BM25's document frequency; and the
+    generation of the collection's last write that changed the term's postings (``version``:
+    what a process holding them in memory checks them by)."""
 
     __tablename__ = "lexical_terms"
 
@@ -74,12 +64,13 @@ class LexicalTerm(Base):
     )
     term: Mapped[str] = mapped_column(String(TERM_MAX_LENGTH), primary_key=True)
     df: Mapped[int]
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 class LexicalStats(Base):
     """The collection's chunk count and total length in terms (BM25's N and average length),
-    and the average length its postings' impacts were computed with (set by its first write,
-    kept after: one order for every posting of a term)."""
+    and its ``generation``, raised by each write (the first one sets it to the clock in
+    nanoseconds: above any generation a deleted collection of the same key reached)."""
 
     __tablename__ = "lexical_stats"
 
@@ -88,4 +79,4 @@ class LexicalStats(Base):
     )
     chunks: Mapped[int]
     total_length: Mapped[int]
-    reference_length: Mapped[float | None] = mapped_column(Float)
+    generation: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

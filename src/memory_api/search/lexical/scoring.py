@@ -27,11 +27,3 @@ class BM25:
         """One term's score in Python: what the SQL sum adds up, for tests and explanations."""
         s0, s1, s2 = self.saturation(chunks, total_length)
         return self.idf(chunks, df) * tf * s0 / (tf + s1 + s2 * length)
-
-    def impact(self, tf: int, length: int, reference_length: float) -> float:
-        """``tf / (tf + k1 * (1 - b + b * length / reference_length))``: BM25's term-frequency
-        part without the constant factor, at a fixed average length. Postings of one term in
-        this order are in the order of what they add to a score, exactly while the average
-        length is the reference, closely otherwise."""
-        average = reference_length if reference_length > 0 else 1.0
-        return tf / (tf + self.k1 * (1 - self.b + self.b * length / average))
