@@ -16,6 +16,7 @@ from sqlalchemy import select
 from memory_api.db.engine import create_engine
 from memory_api.db.session import Database
 from memory_api.documents.repository import IndexedChunk
+from memory_api.search.lexical import repository
 from memory_api.search.lexical.index import LexicalIndex
 from memory_api.search.lexical.memory import PostingList, PostingMemory, best
 from memory_api.search.lexical.repository import terms, totals
@@ -118,21 +119,27 @@ async def test_a_search_over_held_lists_is_the_exact_bm25(indexed: Indexed, limi
 
 
 async def test_a_write_elsewhere_is_seen_at_the_next_search(indexed: Indexed) -> None:
-    """Lists loaded here; then another index adds chunks holding the common terms and removes
-    others, and ``check --repair`` recounts: each time the next search here is exact again,
-    its terms' versions having moved past the lists held."""
+    """Lists loaded here; then another index adds chunks holding the common terms, removes
+    others, removes and adds one chunk back: each time the next search here brings the lists
+    up to date from what was added and removed since (they are not read again) and is exact.
+    ``check --repair`` recounts: every version moves on and the lists are read again."""
     memory = PostingMemory(2**30, MIN_DF)
     index = LexicalIndex(memory=memory)
     query = "Caroline qadx"
     await indexed.search(index, query, 20)
+    assert (memory.loads, memory.patches) == (2, 0)
     # the new chunks rank first (qadx three times): a stale list of qadx would miss them
     await indexed.write({key: "Caroline qadx qadx qadx" for key in range(601, 611)}, [])
     found = await indexed.search(index, query, 20)
     assert_exact(found, indexed.texts, query, 20)
     assert {m.chunk_id for m in found[:10]} == set(range(601, 611))
-    # the best go: a stale list would return them
+    assert (memory.loads, memory.patches) == (2, 2)
+    # the best go (a stale list would return them), then one comes back, changed
     await indexed.write({}, [m.chunk_id for m in found])
-    assert_exact(await indexed.search(index, query, 20), indexed.texts, query, 20)
+    await indexed.write({found[0].chunk_id: "Caroline qadx qadx qadx qadx"}, [])
+    found = await indexed.search(index, query, 20)
+    assert_exact(found, indexed.texts, query, 20)
+    assert found[0].chunk_id == 601 and (memory.loads, memory.patches) == (2, 4)
     async with indexed.database.reading() as session:
         before = dict((await session.execute(select(terms.c.term, terms.c.version))).all())
         generation = await session.scalar(select(totals.c.generation))
@@ -143,9 +150,38 @@ async def test_a_write_elsewhere_is_seen_at_the_next_search(indexed: Indexed) ->
         assert await session.scalar(select(totals.c.generation)) == generation + 1
     assert after.keys() == before.keys()
     assert set(after.values()) == {generation + 1} and max(before.values()) <= generation
-    assert memory.get(indexed.collection_id, "carolin", before["carolin"]) is not None
-    assert memory.get(indexed.collection_id, "carolin", after["carolin"]) is None
+    held = memory.get(indexed.collection_id, "carolin")
+    assert held is not None and held.version == before["carolin"]
     assert_exact(await indexed.search(index, query, 20), indexed.texts, query, 20)
+    assert (memory.loads, memory.patches) == (4, 4)
+
+
+async def test_a_list_older_than_the_removal_log_is_read_again(
+    indexed: Indexed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With removals kept for 2 generations, a list held from 3 writes ago cannot be brought
+    up to date (a removal it needs is forgotten): it is read again, and the search is exact."""
+    monkeypatch.setattr(repository, "REMOVALS_KEPT", 2)
+    memory = PostingMemory(2**30, MIN_DF)
+    index = LexicalIndex(memory=memory)
+    query = "Caroline qadx"
+    found = await indexed.search(index, query, 20)
+    for match in found[:3]:
+        await indexed.write({}, [match.chunk_id])
+    assert_exact(await indexed.search(index, query, 20), indexed.texts, query, 20)
+    assert (memory.loads, memory.patches) == (4, 0)
+    await indexed.write({}, [found[3].chunk_id])  # one generation on: within the log
+    assert_exact(await indexed.search(index, query, 20), indexed.texts, query, 20)
+    assert (memory.loads, memory.patches) == (4, 2)
+
+
+def test_a_patched_list_drops_the_removed_and_takes_the_added() -> None:
+    held = PostingList.of(1, [(2, 1, 5), (4, 2, 5), (6, 1, 7)])
+    patched = held.patched(3, np.array([4, 6, 9]), np.array([(6, 3, 8), (1, 1, 2), (2, 1, 5)]))
+    assert patched.version == 3
+    assert patched.keys.tolist() == [1, 2, 6]
+    assert patched.tf.tolist() == [1, 1, 3] and patched.length.tolist() == [2, 5, 8]
+    assert held.keys.tolist() == [2, 4, 6]  # the held list itself is left as it was
 
 
 async def test_the_budget_bounds_what_is_held(indexed: Indexed) -> None:

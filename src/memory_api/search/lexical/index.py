@@ -58,6 +58,7 @@ class LexicalIndex:
                     "chunk_id": chunk.id,
                     "tf": tf,
                     "length": length,
+                    "generation": generation,
                 }
                 for term, tf in counts.items()
             ]
@@ -76,7 +77,9 @@ class LexicalIndex:
     ) -> None:
         repository = LexicalRepository(session)
         lengths = await repository.entries_of(keys)
-        frequencies = Counter(term for _, term, _ in await repository.postings_of(keys))
+        posted = await repository.postings_of(keys)
+        frequencies = Counter(term for _, term, _ in posted)
+        keys_posted = {key for key, _, _ in posted}
         if not lengths and not frequencies:
             return
         await repository.delete(keys)
@@ -84,6 +87,7 @@ class LexicalIndex:
             collection_id, -len(lengths), -sum(lengths.values())
         )
         await repository.lower_frequencies(collection_id, frequencies, generation)
+        await repository.log_removals(collection_id, [*lengths, *keys_posted], generation)
 
     async def search(
         self,
@@ -98,7 +102,9 @@ class LexicalIndex:
         if not wanted:
             return []
         repository = LexicalRepository(session)
-        (chunks, total_length), found = await repository.statistics(collection_id, wanted)
+        (chunks, total_length, removals_from), found = await repository.statistics(
+            collection_id, wanted
+        )
         if not found:
             return []
         weights = {term: self.bm25.idf(chunks, found[term][0]) for term in wanted if term in found}
@@ -111,7 +117,7 @@ class LexicalIndex:
         ):
             ranked = await repository.score(collection_id, weights, saturation, limit, where)
         else:
-            lists = await self._lists(repository, memory, collection_id, found)
+            lists = await self._lists(repository, memory, collection_id, found, removals_from)
             ranked = best(lists, weights, saturation, limit)
         return [
             LexicalMatch(key, score, tuple(term for term in weights if term in held))
@@ -124,14 +130,30 @@ class LexicalIndex:
         memory: PostingMemory,
         collection_id: int,
         found: dict[str, tuple[int, int]],
+        removals_from: int,
     ) -> dict[str, PostingList]:
-        """Every query term's list: the common ones' from memory when held at their version,
-        the others read in one statement (the common ones among them then held)."""
+        """Every query term's list: a common term's from memory, at its version or brought up
+        to it (when the removal log covers the list's version); the others read in one
+        statement, the common ones among them then held."""
         lists: dict[str, PostingList] = {}
+        stale: dict[str, PostingList] = {}
         for term, (df, version) in found.items():
-            held = memory.get(collection_id, term, version) if df > memory.min_df else None
-            if held is not None:
+            held = memory.get(collection_id, term) if df > memory.min_df else None
+            if held is not None and held.version == version:
                 lists[term] = held
+            elif held is not None and held.version >= removals_from:
+                stale[term] = held
+        if stale:
+            since = min(held.version for held in stale.values())
+            added = await repository.postings_by_term(collection_id, list(stale), since)
+            removed = await repository.removed_since(collection_id, since)
+            for term, held in stale.items():
+                df, version = found[term]
+                patched = held.patched(version, removed, added[term])
+                if len(patched.keys) == df:  # else read it again
+                    lists[term] = patched
+                    memory.put(collection_id, term, patched)
+                    memory.patches += 1
         read = await repository.postings_by_term(
             collection_id, [t for t in found if t not in lists]
         )
@@ -140,6 +162,7 @@ class LexicalIndex:
             lists[term] = PostingList.of(version, rows)
             if df > memory.min_df:
                 memory.put(collection_id, term, lists[term])
+                memory.loads += 1
         return lists
 
     async def rebuild_frequencies(self, session: AsyncSession, collection_id: int) -> None:

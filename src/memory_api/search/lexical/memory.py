@@ -8,6 +8,11 @@ used only while the term's version in the database (``lexical_terms.version``, t
 of the last write that changed its postings, read with its frequency by every search) is the
 one it was loaded at: a write by any process makes the next search here reload it. The
 database stays the system of record; what is held here is only ever a copy of it.
+
+A list held at an older version is brought up to date rather than read again: the postings
+added since (each carries its write's generation) go in, the chunks removed since (the removal
+log, kept for the last generations) go out, and the result must hold as many postings as the
+term's frequency says, or it is read again.
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ class PostingList:
     def of(
         cls, version: int, rows: NDArray[np.int64] | Sequence[tuple[int, int, int]]
     ) -> PostingList:
-        """From ``(chunk key, tf, length)`` rows in any order."""
+        """From ``(chunk key, tf, length)`` rows in any order (of rows of one key, the last)."""
         table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
         table = table[np.argsort(table[:, 0], kind="stable")]
+        if len(table) > 1:
+            last = np.append(table[1:, 0] != table[:-1, 0], True)
+            table = table[last]
         return cls(
             version,
             np.ascontiguousarray(table[:, 0]),
@@ -47,6 +55,15 @@ class PostingList:
     def nbytes(self) -> int:
         return self.keys.nbytes + self.tf.nbytes + self.length.nbytes
 
+    def patched(
+        self, version: int, removed: NDArray[np.int64], added: NDArray[np.int64]
+    ) -> PostingList:
+        """This list at a later version: without the ``removed`` keys, with the ``added`` rows
+        (which win over a row of the same key already here)."""
+        kept = ~np.isin(self.keys, removed)
+        table = np.column_stack((self.keys[kept], self.tf[kept], self.length[kept]))
+        return PostingList.of(version, np.concatenate([table, added]))
+
     def holds(self, keys: NDArray[np.int64]) -> NDArray[np.bool_]:
         """Which of ``keys`` this list holds."""
         if not len(self.keys):
@@ -57,32 +74,30 @@ class PostingList:
 
 
 class PostingMemory:
-    """The lists of terms held by more than ``min_df`` chunks, within ``budget`` bytes."""
+    """The lists of terms held by more than ``min_df`` chunks, within ``budget`` bytes;
+    ``loads`` and ``patches`` count the lists read whole and brought up to date."""
 
     def __init__(self, budget: int, min_df: int) -> None:
         self.budget = budget
         self.min_df = min_df
         self.held = 0  # bytes
+        self.loads = self.patches = 0
         self._lists: OrderedDict[tuple[int, str], PostingList] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._lists)
 
-    def get(self, collection_id: int, term: str, version: int) -> PostingList | None:
-        """The list held for this term at this version (a list at another version goes)."""
+    def get(self, collection_id: int, term: str) -> PostingList | None:
+        """The list held for this term, at whatever version."""
         key = (collection_id, term)
         found = self._lists.get(key)
-        if found is None:
-            return None
-        if found.version != version:
-            self._drop(key)
-            return None
-        self._lists.move_to_end(key)
+        if found is not None:
+            self._lists.move_to_end(key)
         return found
 
     def put(self, collection_id: int, term: str, postings: PostingList) -> None:
-        """Hold the list, making room by dropping the least recently used (a list larger than
-        the whole budget is not held)."""
+        """Hold the list (in place of the term's earlier one), making room by dropping the
+        least recently used (a list larger than the whole budget is not held)."""
         key = (collection_id, term)
         if key in self._lists:
             self._drop(key)

@@ -31,12 +31,22 @@ class LexicalPosting(Base):
     chunk_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     tf: Mapped[int]
     length: Mapped[int]
+    generation: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))  # its write's
 
     __table_args__ = (
         # by chunk (deletes; the terms of given chunks)
         Index("ix_lexical_postings_chunk_id", "chunk_id", "term", "tf", "length"),
-        # a term's postings in key order, with what scoring reads, from the index alone
-        Index("ix_lexical_postings_term", "collection_id", "term", "chunk_id", "tf", "length"),
+        # a term's postings, or those added since a generation, with what scoring reads, from
+        # the index alone
+        Index(
+            "ix_lexical_postings_term",
+            "collection_id",
+            "term",
+            "generation",
+            "chunk_id",
+            "tf",
+            "length",
+        ),
     )
 
 
@@ -68,9 +78,10 @@ class LexicalTerm(Base):
 
 
 class LexicalStats(Base):
-    """The collection's chunk count and total length in terms (BM25's N and average length),
-    and its ``generation``, raised by each write (the first one sets it to the clock in
-    nanoseconds: above any generation a deleted collection of the same key reached)."""
+    """The collection's chunk count and total length in terms (BM25's N and average length);
+    its ``generation``, raised by each write (the first one sets it to the clock in
+    nanoseconds: above any generation a deleted collection of the same key reached); and the
+    generation above which ``lexical_removals`` is complete (``removals_from``)."""
 
     __tablename__ = "lexical_stats"
 
@@ -80,3 +91,18 @@ class LexicalStats(Base):
     chunks: Mapped[int]
     total_length: Mapped[int]
     generation: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    removals_from: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+class LexicalRemoval(Base):
+    """A chunk a write removed from the index, by that write's generation: what a process
+    holding a term's postings in memory drops from them. Kept for the last
+    ``repository.REMOVALS_KEPT`` generations."""
+
+    __tablename__ = "lexical_removals"
+
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chunk_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

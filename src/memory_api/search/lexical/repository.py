@@ -31,6 +31,7 @@ from memory_api.documents.repository import chunks_table, documents_table
 from memory_api.search.lexical.models import (
     LexicalChunk,
     LexicalPosting,
+    LexicalRemoval,
     LexicalStats,
     LexicalTerm,
 )
@@ -39,7 +40,9 @@ postings: Table = LexicalPosting.__table__  # type: ignore[assignment]
 entries: Table = LexicalChunk.__table__  # type: ignore[assignment]
 terms: Table = LexicalTerm.__table__  # type: ignore[assignment]
 totals: Table = LexicalStats.__table__  # type: ignore[assignment]
+removals: Table = LexicalRemoval.__table__  # type: ignore[assignment]
 BATCH = 500  # values per IN list
+REMOVALS_KEPT = 1000  # generations of removals logged: a list held from before is read again
 
 
 def _batches(values: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
@@ -58,7 +61,8 @@ class LexicalRepository:
     async def insert(
         self, collection_id: int, lengths: Mapping[int, int], rows: Sequence[dict[str, Any]]
     ) -> None:
-        """Chunk entries (key: length) and their postings (``term, chunk_id, tf, length``)."""
+        """Chunk entries (key: length) and their postings (``term, chunk_id, tf, length,
+        generation``)."""
         if lengths:
             await self.session.execute(
                 entries.insert(),
@@ -113,11 +117,13 @@ class LexicalRepository:
     async def add_totals(self, collection_id: int, chunks: int, length: int) -> int:
         """Add to (or, with negative figures, take from) the collection's totals and raise its
         generation; returns the generation of this write."""
+        first = time.time_ns()
         statement = self._insert()(totals).values(
             collection_id=collection_id,
             chunks=chunks,
             total_length=length,
-            generation=time.time_ns(),
+            generation=first,
+            removals_from=first,  # nothing removed before the first write
         )
         statement = statement.on_conflict_do_update(
             index_elements=[totals.c.collection_id],
@@ -128,6 +134,29 @@ class LexicalRepository:
             },
         )
         return int(await self.session.scalar(statement.returning(totals.c.generation)))
+
+    async def log_removals(self, collection_id: int, keys: Sequence[int], generation: int) -> None:
+        """Log the chunks this write (``generation``) removed; forget those removed more than
+        ``REMOVALS_KEPT`` generations ago (the log is then complete above that)."""
+        if keys:
+            await self.session.execute(
+                removals.insert(),
+                [
+                    {"collection_id": collection_id, "generation": generation, "chunk_id": key}
+                    for key in sorted(set(keys))
+                ],
+            )
+        floor = generation - REMOVALS_KEPT
+        await self.session.execute(
+            delete(removals).where(
+                removals.c.collection_id == collection_id, removals.c.generation <= floor
+            )
+        )
+        await self.session.execute(
+            update(totals)
+            .where(totals.c.collection_id == collection_id, totals.c.removals_from < floor)
+            .values(removals_from=floor)
+        )
 
     async def postings_of(self, chunk_ids: Sequence[int]) -> list[tuple[int, str, int]]:
         """``(chunk key, term, tf)`` of these chunks, whatever their collection."""
@@ -160,7 +189,7 @@ class LexicalRepository:
         """Everything the index holds of a (deleted) collection: postings, entries,
         frequencies, totals. Lexical rows reference their collection, not their chunks, so
         they go here, with the documents, not when the registry row goes."""
-        for table in (postings, entries, terms, totals):
+        for table in (postings, entries, terms, totals, removals):
             await self.session.execute(delete(table).where(table.c.collection_id == collection_id))
 
     # --- searching ---------------------------------------------------------------------------
@@ -177,32 +206,36 @@ class LexicalRepository:
 
     async def statistics(
         self, collection_id: int, query: Sequence[str]
-    ) -> tuple[tuple[int, int], dict[str, tuple[int, int]]]:
-        """The collection's totals and the frequency and version of each query term it holds,
-        in one round trip (the totals ride along on each term's row)."""
+    ) -> tuple[tuple[int, int, int], dict[str, tuple[int, int]]]:
+        """The collection's totals (chunks, total length, ``removals_from``) and the frequency
+        and version of each query term it holds, in one round trip (the totals ride along on
+        each term's row)."""
         kept = totals.c.collection_id == collection_id
+        figures = (totals.c.chunks, totals.c.total_length, totals.c.removals_from)
         rows = (
             await self.session.execute(
                 select(
                     terms.c.term,
                     terms.c.df,
                     terms.c.version,
-                    select(totals.c.chunks).where(kept).scalar_subquery(),
-                    select(totals.c.total_length).where(kept).scalar_subquery(),
+                    *(select(column).where(kept).scalar_subquery() for column in figures),
                 ).where(terms.c.collection_id == collection_id, terms.c.term.in_(list(query)))
             )
         ).all()
         if not rows:
-            return (0, 0), {}
-        return (rows[0][3] or 0, rows[0][4] or 0), {row[0]: (row[1], row[2]) for row in rows}
+            return (0, 0, 0), {}
+        first = rows[0]
+        return (first[3] or 0, first[4] or 0, first[5] or 0), {
+            row[0]: (row[1], row[2]) for row in rows
+        }
 
     async def postings_by_term(
-        self, collection_id: int, wanted: Sequence[str]
+        self, collection_id: int, wanted: Sequence[str], since: int | None = None
     ) -> dict[str, NDArray[np.int64]]:
-        """Every posting of these terms, as rows of ``(chunk key, tf, length)``, by term (read
-        from the term index alone). Each term's postings come as one string of numbers, which
-        both databases build and numpy parses faster than rows (a common term has tens of
-        thousands)."""
+        """Every posting of these terms (``since``: those added by a later generation), as rows
+        of ``(chunk key, tf, length)``, by term, read from the term index alone. Each term's
+        postings come as one string of numbers, which both databases build and numpy parses
+        faster than rows (a common term has tens of thousands)."""
         found = {term: np.zeros((0, 3), dtype=np.int64) for term in wanted}
         if not wanted:
             return found
@@ -215,14 +248,27 @@ class LexicalRepository:
             + cast(postings.c.length, String),
             ",",
         )
+        condition: ColumnElement[bool] = postings.c.term.in_(list(wanted))
+        if since is not None:
+            condition &= postings.c.generation > since
         rows = await self.session.execute(
             select(postings.c.term, packed)
-            .where(postings.c.collection_id == collection_id, postings.c.term.in_(list(wanted)))
+            .where(postings.c.collection_id == collection_id, condition)
             .group_by(postings.c.term)
         )
         for term, numbers in rows:
             found[term] = np.fromstring(numbers, dtype=np.int64, sep=",").reshape(-1, 3)
         return found
+
+    async def removed_since(self, collection_id: int, since: int) -> NDArray[np.int64]:
+        """Keys of the chunks removed by the generations after ``since`` (complete only above
+        the collection's ``removals_from``)."""
+        keys = await self.session.scalars(
+            select(removals.c.chunk_id).where(
+                removals.c.collection_id == collection_id, removals.c.generation > since
+            )
+        )
+        return np.array(sorted(set(keys)), dtype=np.int64)
 
     async def score(
         self,
@@ -312,13 +358,14 @@ class LexicalRepository:
 
     async def rebuild_frequencies(self, collection_id: int) -> None:
         """Frequencies and totals recounted from the postings and chunk entries, every term at
-        the next generation (whatever a process holds in memory is stale)."""
+        the next generation, the removal log emptied: whatever a process holds in memory is
+        read again."""
         generation = await self.session.scalar(
             select(totals.c.generation).where(totals.c.collection_id == collection_id)
         )
         generation = generation + 1 if generation is not None else time.time_ns()
-        await self.session.execute(delete(terms).where(terms.c.collection_id == collection_id))
-        await self.session.execute(delete(totals).where(totals.c.collection_id == collection_id))
+        for table in (terms, totals, removals):
+            await self.session.execute(delete(table).where(table.c.collection_id == collection_id))
         recount = self._recount(collection_id).subquery()
         await self.session.execute(
             terms.insert().from_select(
@@ -344,5 +391,6 @@ class LexicalRepository:
                 chunks=count,
                 total_length=length,
                 generation=generation,
+                removals_from=generation,
             )
         )

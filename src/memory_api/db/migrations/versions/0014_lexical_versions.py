@@ -1,15 +1,18 @@
-"""lexical versions: what lets a process keep a term's postings in memory
+"""lexical versions: what lets a process keep a term's postings in memory and bring them up to date
 
 ``lexical_stats.generation`` counts the collection's lexical writes (a new collection starts at
 the clock in nanoseconds, above any generation a collection of the same key had before it was
-deleted) and ``lexical_terms.version`` is the generation of the last write that changed the
-term's postings. A process holding a term's postings in memory (``search/lexical/memory.py``)
-keeps them while the version it reads with the term's frequency is the one it loaded them at.
-Existing rows start at 0; the first write after this raises them.
+deleted); ``lexical_terms.version`` is the generation of the last write that changed the term's
+postings and ``lexical_postings.generation`` the one that added the posting;
+``lexical_removals`` logs the chunks each write removed, complete for the generations above
+``lexical_stats.removals_from``. A process holding a term's postings in memory
+(``search/lexical/memory.py``) keeps them while the term's version is the one it loaded them
+at, and otherwise applies what was added and removed since (or reads them again). Existing rows
+start at 0; the first write after this raises them.
 
 Searches no longer read a term's best postings by impact (0011): ``lexical_postings.impact``,
-its index and ``lexical_stats.reference_length`` go; a term's postings are read in key order
-from an index that holds what scoring needs (collection, term, chunk, tf, length).
+its index and ``lexical_stats.reference_length`` go; a term's postings are read from an index
+that holds what scoring needs, by generation (collection, term, generation, chunk, tf, length).
 
 Revision ID: 0014
 Revises: 0013
@@ -29,12 +32,29 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     zero = sa.text("0")
-    op.add_column(
-        "lexical_stats",
-        sa.Column("generation", sa.BigInteger(), nullable=False, server_default=zero),
-    )
-    op.add_column(
-        "lexical_terms", sa.Column("version", sa.BigInteger(), nullable=False, server_default=zero)
+    for table, column in [
+        ("lexical_stats", "generation"),
+        ("lexical_stats", "removals_from"),
+        ("lexical_terms", "version"),
+        ("lexical_postings", "generation"),
+    ]:
+        op.add_column(
+            table, sa.Column(column, sa.BigInteger(), nullable=False, server_default=zero)
+        )
+    op.create_table(
+        "lexical_removals",
+        sa.Column("collection_id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.Column("chunk_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["collections.id"],
+            name=op.f("fk_lexical_removals_collection_id_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "collection_id", "generation", "chunk_id", name=op.f("pk_lexical_removals")
+        ),
     )
     op.drop_index("ix_lexical_postings_impact", table_name="lexical_postings")
     with op.batch_alter_table("lexical_postings") as batch:
@@ -44,7 +64,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_lexical_postings_term",
         "lexical_postings",
-        ["collection_id", "term", "chunk_id", "tf", "length"],
+        ["collection_id", "term", "generation", "chunk_id", "tf", "length"],
     )
 
 
@@ -63,12 +83,15 @@ def downgrade() -> None:
     )
     with op.batch_alter_table("lexical_postings") as batch:
         batch.alter_column("impact", existing_type=sa.Float(), nullable=False)
+        batch.drop_column("generation")
     op.create_index(
         "ix_lexical_postings_impact",
         "lexical_postings",
         ["collection_id", "term", "impact", "chunk_id", "tf", "length"],
     )
+    op.drop_table("lexical_removals")
     with op.batch_alter_table("lexical_terms") as batch:
         batch.drop_column("version")
     with op.batch_alter_table("lexical_stats") as batch:
+        batch.drop_column("removals_from")
         batch.drop_column("generation")
