@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -85,17 +88,43 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             sweeper.start()
         state_sweeper.start()
         store_sweeper.start()
+        preload = _preload_lexical(components)
         _freeze_startup_heap()
         try:
             yield
         finally:
             gc.unfreeze()
+            if preload is not None:
+                preload.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await preload
             await store_sweeper.stop()
             await state_sweeper.stop()
             if sweeper is not None:
                 await sweeper.stop()
             if worker is not None:
                 await worker.stop()
+
+
+def _preload_lexical(components: Components) -> asyncio.Task[None] | None:
+    """The lexical index's lists loaded in the background (searches meanwhile load what they
+    need themselves); a failure is logged, the server runs on."""
+    lexical = components.lexical
+    if lexical is None or not components.settings.lexical_memory_preload:
+        return None
+
+    async def run() -> None:
+        started = time.monotonic()
+        try:
+            loaded = await lexical.preload(components.database)
+        except Exception:
+            logger.warning("lexical memory: loading the lists at start failed", exc_info=True)
+            return
+        if loaded:
+            seconds = time.monotonic() - started
+            logger.info("lexical memory: %d lists loaded at start in %.1f s", loaded, seconds)
+
+    return asyncio.create_task(run(), name="memory-api-lexical-preload")
 
 
 def _job_worker(components: Components) -> JobWorker:

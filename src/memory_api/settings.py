@@ -109,9 +109,11 @@ class Settings(BaseSettings):
     # Each process holds in memory the posting lists of the query terms held by more than
     # lexical_memory_min_df chunks, within lexical_memory_mib (0: none, every search sums in
     # SQL); an unfiltered search then reads only the rarer terms from the database
-    # (search/lexical/memory.py; BENCHMARKS.md, issue 12).
+    # (search/lexical/memory.py; BENCHMARKS.md, issue 12). With lexical_memory_preload, a
+    # server loads them, the most common terms first, in the background at start.
     lexical_memory_min_df: int = Field(1000, ge=0)
     lexical_memory_mib: float = Field(128.0, ge=0)
+    lexical_memory_preload: bool = True  # load them in the background at start
     fusion_method: Literal["convex", "rrf"] = "convex"
     fusion_semantic_weight: float = Field(0.4, ge=0, le=1)
     fusion_rrf_k: float = Field(60.0, gt=0, le=10_000)

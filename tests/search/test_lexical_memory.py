@@ -4,6 +4,7 @@ search; the budget bounds what is held. On both databases."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -11,14 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from asgi_lifespan import LifespanManager
 from sqlalchemy import select
 
+from memory_api.app import create_app
 from memory_api.db.engine import create_engine
 from memory_api.db.session import Database
 from memory_api.documents.repository import IndexedChunk
 from memory_api.search.lexical import repository
 from memory_api.search.lexical.index import LexicalIndex
-from memory_api.search.lexical.memory import PostingList, PostingMemory, best
+from memory_api.search.lexical.memory import POSTING_BYTES, PostingList, PostingMemory, best
 from memory_api.search.lexical.repository import terms, totals
 from memory_api.search.lexical.tokenizer import query_terms, term_counts
 from memory_api.search.protocols import LexicalMatch
@@ -214,3 +217,33 @@ def test_ties_at_the_cut_go_to_the_lower_key(spread: int) -> None:
     assert found[0][1] == pytest.approx(2.2 / 4.9 + 1.0)
     assert (lists["a"].keys // spread).tolist() == [3, 5, 7, 9]
     assert lists["a"].keys.dtype == np.int64
+
+
+async def test_preload_holds_the_most_common_lists_that_fit(indexed: Indexed) -> None:
+    """Room for caroline (600 postings) and the next most common list: those two are loaded
+    (read at most 700 postings at a time), and a search then reads neither again."""
+    async with indexed.database.reading() as session:
+        common = await repository.LexicalRepository(session).common_terms(MIN_DF)
+    assert common[0][1] == "carolin" and all(df > MIN_DF for _, _, df, _ in common)
+    second = common[1]
+    memory = PostingMemory((600 + second[2]) * POSTING_BYTES, MIN_DF)
+    index = LexicalIndex(memory=memory)
+    assert await index.preload(indexed.database, batch=700) == 2
+    assert {term for (_, term) in memory._lists} == {"carolin", second[1]}
+    query = f"Caroline {second[1]}"
+    assert_exact(await indexed.search(index, query, 10), indexed.texts, query, 10)
+    assert (memory.loads, memory.patches) == (2, 0)
+    assert await LexicalIndex().preload(indexed.database) == 0  # no memory: nothing
+
+
+async def test_a_server_loads_the_lists_at_start(indexed: Indexed, settings: Settings) -> None:
+    """The app's start-up loads them in the background (the task ends on its own)."""
+    application = create_app(settings.model_copy(update={"lexical_memory_min_df": MIN_DF}))
+    async with LifespanManager(application, startup_timeout=60, shutdown_timeout=60):
+        lexical = application.state.components.lexical
+        assert isinstance(lexical, LexicalIndex) and lexical.memory is not None
+        for _ in range(200):
+            if lexical.memory.loads:
+                break
+            await asyncio.sleep(0.05)
+        assert lexical.memory.loads == len(lexical.memory) == 1 + len(WORDS)  # not zebra...

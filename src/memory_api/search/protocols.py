@@ -9,6 +9,7 @@ from typing import Protocol
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.db.session import Database
 from memory_api.documents.repository import IndexedChunk
 
 
@@ -39,3 +40,7 @@ class LexicalIndexAPI(Protocol):
         limit: int,
         where: ColumnElement[bool] | None = None,
     ) -> Sequence[LexicalMatch]: ...
+
+    async def preload(self, database: Database) -> int:
+        """Load what searches keep in memory, if anything; how many lists."""
+        ...

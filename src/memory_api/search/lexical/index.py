@@ -18,12 +18,15 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from memory_api.db.session import Database
 from memory_api.documents.repository import IndexedChunk
-from memory_api.search.lexical.memory import PostingList, PostingMemory, best
+from memory_api.search.lexical.memory import POSTING_BYTES, PostingList, PostingMemory, best
 from memory_api.search.lexical.repository import LexicalRepository
 from memory_api.search.lexical.scoring import BM25
 from memory_api.search.lexical.tokenizer import query_terms, term_counts
 from memory_api.search.protocols import LexicalMatch
+
+PRELOAD_BATCH = 200_000  # postings read per statement when lists are loaded at start
 
 
 class LexicalIndex:
@@ -165,6 +168,49 @@ class LexicalIndex:
                 memory.loads += 1
         return lists
 
+    async def preload(self, database: Database, batch: int = PRELOAD_BATCH) -> int:
+        """Hold the lists of every collection's common terms, the most common first, while
+        they fit in the memory's budget, read about ``batch`` postings at a time (a server
+        calls this in the background at start, so that the first searches find them); how
+        many lists were loaded."""
+        memory = self.memory
+        if memory is None:
+            return 0
+        async with database.reading() as session:
+            common = await LexicalRepository(session).common_terms(memory.min_df)
+        planned, loaded = 0, 0
+        chosen: dict[int, list[tuple[str, int, int]]] = {}  # collection -> (term, df, version)
+        for collection_id, term, df, version in common:
+            if planned + df * POSTING_BYTES <= memory.budget:
+                planned += df * POSTING_BYTES
+                chosen.setdefault(collection_id, []).append((term, df, version))
+        for collection_id, wanted in chosen.items():
+            for part in _parts(wanted, batch):
+                versions = {term: version for term, _, version in part}
+                async with database.reading() as session:
+                    read = await LexicalRepository(session).postings_by_term(
+                        collection_id, list(versions)
+                    )
+                for term, rows in read.items():
+                    memory.put(collection_id, term, PostingList.of(versions[term], rows))
+                    loaded += 1
+        memory.loads += loaded
+        return loaded
+
     async def rebuild_frequencies(self, session: AsyncSession, collection_id: int) -> None:
         """Frequencies and totals recounted from the postings (``check --repair``)."""
         await LexicalRepository(session).rebuild_frequencies(collection_id)
+
+
+def _parts(wanted: list[tuple[str, int, int]], size: int) -> list[list[tuple[str, int, int]]]:
+    """Consecutive runs of ``(term, df, version)`` holding at most ``size`` postings each (a
+    larger term alone)."""
+    parts: list[list[tuple[str, int, int]]] = []
+    held = 0
+    for item in wanted:
+        if not parts or held + item[1] > size:
+            parts.append([])
+            held = 0
+        parts[-1].append(item)
+        held += item[1]
+    return parts

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+POSTING_BYTES = 16  # a key (8 bytes), its tf and length (4 each)
+
 
 @dataclass(frozen=True)
 class PostingList:

@@ -260,6 +260,16 @@ class LexicalRepository:
             found[term] = np.fromstring(numbers, dtype=np.int64, sep=",").reshape(-1, 3)
         return found
 
+    async def common_terms(self, min_df: int) -> list[tuple[int, str, int, int]]:
+        """``(collection, term, df, version)`` of every term held by more than ``min_df``
+        chunks of its collection, the most common first."""
+        rows = await self.session.execute(
+            select(terms.c.collection_id, terms.c.term, terms.c.df, terms.c.version)
+            .where(terms.c.df > min_df)
+            .order_by(terms.c.df.desc(), terms.c.collection_id, terms.c.term)
+        )
+        return [(collection, term, df, version) for collection, term, df, version in rows]
+
     async def removed_since(self, collection_id: int, since: int) -> NDArray[np.int64]:
         """Keys of the chunks removed by the generations after ``since`` (complete only above
         the collection's ``removals_from``)."""
