@@ -5,7 +5,7 @@ A term held by many chunks (a speaker's name in a chat log, a year) has a low ID
 thousands of postings in a large collection: reading and summing them all in SQL made the
 lexical query grow with the collection. With a ``PostingMemory``, an unfiltered search that
 holds such a term reads only the rarer terms' postings from the database and takes the
-common ones' lists from memory (loaded once per version, ``memory.py``), then sums every
+common ones' lists from memory (``memory.py``: kept up to date with the writes), then sums every
 posting in numpy: the same exact BM25 as the SQL sum, which a filtered search and an index
 without memory still run.
 """

@@ -2,17 +2,16 @@
 
 A term held by many chunks (a speaker's name in a chat log, a year) has tens of thousands of
 postings in a large collection; reading and summing them in SQL made the lexical query grow
-with the collection. Each process keeps the lists of such terms it has searched, least
-recently used first out within a byte budget, and scores a query over them exactly. A list is
-used only while the term's version in the database (``lexical_terms.version``, the generation
-of the last write that changed its postings, read with its frequency by every search) is the
-one it was loaded at: a write by any process makes the next search here reload it. The
+with the collection. Each process keeps the lists of such terms (loaded at start, most common
+first, and as searches need them), least recently used first out within a byte budget, and
+scores a query over them exactly. A list is used as is while the term's version in the
+database (``lexical_terms.version``, the generation of the last write that changed its
+postings, read with its frequency by every search) is the one it was loaded at, so a write by
+any process is seen at the next search here. A list held at an older version is brought up to
+date rather than read again: the postings added since (each carries its write's generation) go
+in, the chunks removed since (the removal log, kept for the last generations) go out, and the
+result must hold as many postings as the term's frequency says, or it is read again. The
 database stays the system of record; what is held here is only ever a copy of it.
-
-A list held at an older version is brought up to date rather than read again: the postings
-added since (each carries its write's generation) go in, the chunks removed since (the removal
-log, kept for the last generations) go out, and the result must hold as many postings as the
-term's frequency says, or it is read again.
 """
 
 from __future__ import annotations
