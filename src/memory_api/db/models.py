@@ -8,6 +8,7 @@ from memory_api.jobs.models import Job
 from memory_api.search.lexical.models import (
     LexicalChunk,
     LexicalPosting,
+    LexicalRemoval,
     LexicalStats,
     LexicalTerm,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Job",
     "LexicalChunk",
     "LexicalPosting",
+    "LexicalRemoval",
     "LexicalStats",
     "LexicalTerm",
     "SessionState",

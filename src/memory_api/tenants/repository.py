@@ -22,6 +22,7 @@ from memory_api.jobs.status import JobStatus
 from memory_api.search.lexical.models import (
     LexicalChunk,
     LexicalPosting,
+    LexicalRemoval,
     LexicalStats,
     LexicalTerm,
 )
@@ -39,7 +40,7 @@ _writes: Table = CheckpointWrite.__table__  # type: ignore[assignment]
 _store_items: Table = StoreItem.__table__  # type: ignore[assignment]
 _lexical: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
-    for model in (LexicalPosting, LexicalChunk, LexicalTerm, LexicalStats)
+    for model in (LexicalPosting, LexicalChunk, LexicalTerm, LexicalStats, LexicalRemoval)
 )
 
 
