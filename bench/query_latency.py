@@ -47,7 +47,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import numpy as np
 
@@ -60,6 +59,7 @@ from bench._common import (
     sequential,
     server,
     temporary_postgres,
+    vacuum_analyze,
 )
 from memory_api.auth.keys import DEFAULT_TENANT
 from memory_api.collections.service import chunking_of
@@ -200,17 +200,13 @@ async def memory_check(settings: Settings, questions: list[str], limit: int) -> 
     }
 
 
-async def analyze(settings: Settings) -> None:
+def analyze(settings: Settings) -> None:
     """Planner statistics for what the build wrote (``VACUUM ANALYZE`` on PostgreSQL, ``ANALYZE``
     on SQLite), as a server with autovacuum on (or an operator) would have them: this machine's
     PostgreSQL runs with autovacuum off, and a plan made without them reads the heap."""
     url = settings.resolved_database_url
     if url.startswith("postgresql"):
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql", 1))
-        try:
-            await connection.execute("VACUUM ANALYZE")
-        finally:
-            await connection.close()
+        vacuum_analyze(url)
         return
     with sqlite3.connect(url.split("///", 1)[1]) as connection:
         connection.execute("ANALYZE")
@@ -304,7 +300,7 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
             else:
                 built = asyncio.run(build(settings, args.dataset, args.chunks, args.real_vectors))
                 started = time.monotonic()
-                asyncio.run(analyze(settings))
+                analyze(settings)
                 built["analyze_seconds"] = round(time.monotonic() - started, 1)
                 if args.keep:
                     marker.write_text(json.dumps(built))

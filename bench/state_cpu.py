@@ -19,7 +19,16 @@ from typing import Any
 
 import httpx
 
-from bench._common import MODEL_DIR, LoadResult, get, load, post, report, temporary_postgres
+from bench._common import (
+    MODEL_DIR,
+    LoadResult,
+    get,
+    load,
+    post,
+    report,
+    temporary_postgres,
+    vacuum_analyze,
+)
 from bench.state_throughput import SESSIONS, STATE, _bare
 from memory_api.testing.server import ServerProcess
 
@@ -58,6 +67,7 @@ def main() -> None:
             with httpx.Client(base_url=api.url) as client:
                 for i in range(SESSIONS):
                     client.post(f"/state/s{i}", json={"state_data": STATE})
+            vacuum_analyze(database)  # as autovacuum would have (see there)
             reading = lambda i: get(f"/state/s{i % SESSIONS}")  # noqa: E731
             writing = lambda i: post(f"/state/s{i % SESSIONS}", {"state_data": STATE})  # noqa: E731
             cases = (

@@ -8,6 +8,8 @@ log on, at info). Its parts are ``bench.bare_state``: a bare FastAPI app (no mid
 same uvicorn settings) whose GET runs the service's SELECT on a plain asyncpg pool and whose
 POST parses the body and runs the service's upsert; and its constant route. Rounds alternate
 between the two servers and the routes, so a slow moment of a shared machine hits all alike.
+The 1,000 sessions are written through the service first, then the database is analyzed
+(``bench._common.vacuum_analyze``: autovacuum is off on this machine's PostgreSQL).
 Targets: GET and POST >= 0.9x their parts; p99 <= 3x p50. The service's ``/livez`` against the
 bare constant route is reported beside them (what the stack costs on a route with no work).
 PATCH rounds (issue 15: within 1.3x of POST) merge-patch one key and JSON-Patch-append one
@@ -47,6 +49,7 @@ from bench._common import (
     report,
     send,
     temporary_postgres,
+    vacuum_analyze,
 )
 from bench._wrk import WRK, wrk_load
 from memory_api.testing.chroma_server import ChromaServer
@@ -118,13 +121,14 @@ def measure(
         stack.callback(_stop, bare)
         reading = lambda i: get(f"/state/s{i % SESSIONS}")  # noqa: E731
         writing = lambda i: post(f"/state/s{i % SESSIONS}", {"state_data": STATE})  # noqa: E731
-        urls, base_port, commit = [api.url], 0, None
+        urls, databases, base_port, commit = [api.url], [database], 0, None
         if baseline is not None:
+            databases.append(stack.enter_context(temporary_postgres()))
             base, commit = stack.enter_context(
                 baseline_server(
                     baseline,
                     tmp,
-                    stack.enter_context(temporary_postgres()),
+                    databases[-1],
                     *("--workers", str(workers)),
                     **chroma_env,
                 )
@@ -149,6 +153,8 @@ def measure(
             with httpx.Client(base_url=url) as client:
                 for i in range(SESSIONS):
                     client.post(f"/state/s{i}", json={"state_data": STATE})
+        for written in databases:
+            vacuum_analyze(written)  # as autovacuum would have (see there)
         runs = {name: LoadResult(0) for name, _, _ in routes}
         step = seconds / ROUNDS
         for _ in range(ROUNDS):
