@@ -22,6 +22,11 @@ INT_MIN, INT_MAX = -(2**63), 2**64 - 1
 # An integer of 19 digits or more that follows "[", ":" or ",": the only ones that can leave
 # the range. Digits inside strings may match too; the exact check below ignores those.
 _LONG_INTEGER = re.compile(rb"(?:^|[\[:,])\s*-?\d{19}")
+# Before that pattern, 19 digits in a row anywhere: every digit made a 0, then one substring
+# search, both in C (0.5 us for the benchmark's 224-byte state against 7 us for the pattern,
+# which a request paid on every JSON body; 28x faster on a megabyte).
+_DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
 
 
 class BodyError(ValueError):
@@ -40,9 +45,13 @@ def parse(body: bytes) -> Any:
     # Each level needs its own bracket, so fewer brackets than the limit cannot be too deep.
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
         raise _too_deep()
-    if _LONG_INTEGER.search(body):
+    if _may_hold_long_integer(body):
         _check_integers(body)
     return value
+
+
+def _may_hold_long_integer(body: bytes) -> bool:
+    return _NINETEEN_DIGITS in body.translate(_DIGITS_AS_ZEROS) and bool(_LONG_INTEGER.search(body))
 
 
 def _decode_error(body: bytes, error: orjson.JSONDecodeError) -> BodyError:
@@ -58,7 +67,7 @@ def _decode_error(body: bytes, error: orjson.JSONDecodeError) -> BodyError:
         )
     if error.msg.startswith("depth limit exceeded"):  # orjson's own limit, above ours
         return _too_deep()
-    if _LONG_INTEGER.search(body):  # orjson refuses integers too long for a double
+    if _may_hold_long_integer(body):  # orjson refuses integers too long for a double
         try:
             _check_integers(body)
         except BodyError as out_of_range:
