@@ -21,6 +21,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from memory_api.http.body_limit import BODY_RECEIVED
+
 _REQUEST_TIMEOUT = (
     b"HTTP/1.1 408 Request Timeout\r\n"
     b"content-type: application/json\r\n"
@@ -81,6 +83,7 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._reading_body = False
         self._disarm()
+        self.scope[BODY_RECEIVED] = True  # the scope the app is given: see body_limit
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
