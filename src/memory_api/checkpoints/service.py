@@ -28,7 +28,7 @@ from memory_api.checkpoints.schemas import CheckpointIn, CheckpointSearch, Write
 from memory_api.components import DatabaseDep
 from memory_api.db.columns import utcnow
 from memory_api.db.session import Database
-from memory_api.state.repository_asyncpg import acquire
+from memory_api.state.repository_asyncpg import PooledConnection
 
 
 class StepStore(Protocol):
@@ -60,7 +60,7 @@ class CheckpointService:
         """The hot path (every graph step): on PostgreSQL a connection of the plain asyncpg
         pool; elsewhere a plain connection, no ORM session."""
         if self.database.driver_pool is not None:
-            async with acquire(self.database.driver_pool) as driver:
+            async with PooledConnection(self.database.driver_pool) as driver:
                 yield AsyncpgCheckpointRepository(driver, self.tenant)
             return
         async with self.database.single_statement(read_only=read_only) as connection:

@@ -83,7 +83,8 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._reading_body = False
         self._disarm()
-        self.scope[BODY_RECEIVED] = True  # the scope the app is given: see body_limit
+        # the scope the app is given (a key of ours, not in uvicorn's type): see body_limit
+        self.scope[BODY_RECEIVED] = True  # type: ignore[literal-required]
         super().on_message_complete()
 
     def on_response_complete(self) -> None:

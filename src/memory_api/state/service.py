@@ -9,7 +9,7 @@ session's row lock when that raced (see ``patch``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -31,7 +31,7 @@ from memory_api.state.repository import (
     VersionInfo,
     WriteMode,
 )
-from memory_api.state.repository_asyncpg import AsyncpgExecutor, acquire
+from memory_api.state.repository_asyncpg import AsyncpgExecutor, PooledConnection, PooledRepository
 
 #: above any version a session reaches; the default of ``before_version``
 NO_VERSION_LIMIT = 2**31 - 1
@@ -54,20 +54,23 @@ class StateService:
         self.history = history
         self.default_ttl_seconds = default_ttl_seconds
 
-    @asynccontextmanager
-    async def _repository(
+    def _repository(
         self, *, read_only: bool = False, transaction: bool = False
-    ) -> AsyncIterator[StateRepository]:
+    ) -> AbstractAsyncContextManager[StateRepository]:
         """``transaction``: several statements that must commit together (PostgreSQL; on
         SQLite every write connection is one IMMEDIATE transaction already)."""
-        if self.database.driver_pool is not None:  # PostgreSQL: the plain asyncpg pool
-            async with acquire(self.database.driver_pool) as driver:
-                repository = StateRepository(AsyncpgExecutor(driver), history=self.history)
-                if not transaction:
-                    yield repository
-                    return
-                async with driver.transaction():
-                    yield repository
+        pool = self.database.driver_pool
+        if pool is not None and not transaction:  # PostgreSQL: the plain asyncpg pool
+            return PooledRepository(pool, self.history)
+        return self._repository_in(read_only=read_only, transaction=transaction)
+
+    @asynccontextmanager
+    async def _repository_in(
+        self, *, read_only: bool, transaction: bool
+    ) -> AsyncIterator[StateRepository]:
+        if self.database.driver_pool is not None:
+            async with PooledConnection(self.database.driver_pool) as driver, driver.transaction():
+                yield StateRepository(AsyncpgExecutor(driver), history=self.history)
         else:
             async with self.database.single_statement(
                 read_only=read_only, transaction=transaction
