@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import logging.config
+import logging.handlers
 from pathlib import Path
 
 import httpx
 import pytest
 
-from memory_api.logging_config import Formatter
+from memory_api.http.request_log import log_access
+from memory_api.logging_config import (
+    ACCESS_FORMAT,
+    ACCESS_LOGGER,
+    AccessHandler,
+    Formatter,
+    logging_config,
+)
 from memory_api.testing.server import ServerProcess
 
 
@@ -94,3 +104,62 @@ def test_log_time_formatted_as_logging_does() -> None:
         assert ours.format(record) == standard.format(record)
     dated = Formatter(fmt, datefmt="%H:%M")
     assert dated.format(record) == logging.Formatter(fmt, datefmt="%H:%M").format(record)
+
+
+def test_access_handler_writes_what_logging_writes() -> None:
+    """``AccessHandler.write_access`` (serve's one-call path for access lines) writes the very
+    line ``handle`` writes for the same message and time, across seconds and milliseconds."""
+    direct, standard = io.StringIO(), io.StringIO()
+    handlers = []
+    for stream in (direct, standard):
+        handler = AccessHandler(stream)
+        handler.setFormatter(Formatter(ACCESS_FORMAT))
+        handlers.append(handler)
+    assert all(handler.direct for handler in handlers)
+    message = '{"request_id":"r","method":"GET","path":"/livez","status":200}'
+    for created in (1_000_000_000.0, 1_000_000_000.0004, 1_000_000_000.9996, 1_700_000_001.25):
+        handlers[0].write_access(message, created)
+        record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, "", 0, message, None, None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        handlers[1].handle(record)
+    assert direct.getvalue() == standard.getvalue()
+    assert direct.getvalue().count("\n") == 4
+    other = AccessHandler(io.StringIO())
+    other.setFormatter(Formatter("%(message)s"))
+    assert not other.direct  # another format: the request log goes through logging
+
+
+def test_served_access_lines_take_the_direct_path() -> None:
+    """Under serve's configuration the access handler is the direct one (so the line above is
+    what a served request writes), and a handler added to the access logger (an operator's,
+    a test's) still receives every line through logging."""
+    names = ["", "memory_api", ACCESS_LOGGER, "uvicorn", "uvicorn.access"]
+    kept = [
+        (logger, logger.handlers[:], logger.level, logger.propagate, logger.disabled)
+        for logger in map(logging.getLogger, names)
+    ]
+    logging.config.dictConfig(logging_config("info"))
+    try:
+        access = logging.getLogger(ACCESS_LOGGER)
+        (handler,) = access.handlers
+        assert isinstance(handler, AccessHandler) and handler.direct
+        stream = io.StringIO()
+        handler.setStream(stream)
+
+        def through_logging(record: logging.LogRecord) -> bool:
+            raise AssertionError("the access line went through logging")
+
+        handler.handle = through_logging  # type: ignore[method-assign]
+        log_access("one")
+        del handler.handle  # the class's again: the next line goes through logging
+        extra = logging.handlers.BufferingHandler(10)
+        access.addHandler(extra)
+        log_access("two")
+        assert [record.getMessage() for record in extra.buffer] == ["two"]
+        assert stream.getvalue().endswith(" INFO memory_api.access two\n")
+        assert " INFO memory_api.access one\n" in stream.getvalue()
+    finally:
+        for logger, handlers, level, propagate, disabled in kept:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled

@@ -16,13 +16,14 @@ import time
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memory_api.logging_config import ACCESS_LOGGER, AccessHandler
 from memory_api.observability.metrics import Metrics, RouteMetrics
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
-access_logger = logging.getLogger("memory_api.access")
+access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 class RequestIdFilter(logging.Filter):
@@ -102,14 +103,26 @@ class RequestLogMiddleware:
 
 
 def log_access(message: str) -> None:
-    """``access_logger.info(message)`` without its caller lookup (``findCaller`` walks the
-    stack for a file and line the access format does not show: a fifth of the line's cost,
-    bench.state_throughput); the record goes through the logger's filters and handlers as
-    any other (its source is "(unknown file)", line 0, as with ``logging._srcfile = None``)."""
-    access_logger.handle(
-        access_logger.makeRecord(
-            access_logger.name, logging.INFO, "(unknown file)", 0, message, (), None
-        )
+    """``access_logger.info(message)``. Where ``memory-api serve``'s configuration is in place
+    (its ``AccessHandler`` alone takes the access lines: no filter, no propagation, a level
+    that lets INFO through) the handler writes the line itself; otherwise a record goes
+    through the logger's filters and handlers as any other, made without the caller lookup
+    (``findCaller`` walks the stack for a file and line the access format does not show: its
+    source is "(unknown file)", line 0, as with ``logging._srcfile = None``)."""
+    logger = access_logger
+    handlers = logger.handlers
+    if len(handlers) == 1 and not logger.propagate and not logger.filters:
+        handler = handlers[0]
+        if (
+            isinstance(handler, AccessHandler)
+            and handler.direct
+            and not handler.filters
+            and handler.level <= logging.INFO
+        ):
+            handler.write_access(message, time.time())
+            return
+    logger.handle(
+        logger.makeRecord(logger.name, logging.INFO, "(unknown file)", 0, message, (), None)
     )
 
 
