@@ -45,9 +45,12 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        has_body, declared = _framing(scope)
+        if not has_body:  # neither Content-Length nor Transfer-Encoding: no body to limit
+            await self.app(scope, receive, send)
+            return
         max_bytes = self._limit(scope.get("path", ""))
         detail = f"Request body too large (limit {max_bytes} bytes)"
-        declared = _content_length(scope)
         if declared is not None and declared > max_bytes:
             await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
             return
@@ -82,11 +85,17 @@ class BodySizeLimitMiddleware:
         await self.app(scope, limited_receive, send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[bool, int | None]:
+    """Whether the request has a body (HTTP/1.1: a Content-Length or a Transfer-Encoding),
+    and its declared length (None: chunked, or a Content-Length that is not a number)."""
+    has_body, length = False, None
     for name, value in scope["headers"]:
         if name == b"content-length":
+            has_body = True
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                return True, None
+        elif name == b"transfer-encoding":
+            return True, None
+    return has_body, length
