@@ -62,9 +62,13 @@ class AccessHandler(logging.StreamHandler):  # type: ignore[type-arg]
             "name": ACCESS_LOGGER,
             "message": message,
         }
-        with self.lock:  # type: ignore[union-attr]
-            self.stream.write(line + self.terminator)
-            self.stream.flush()
+        try:
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(line + self.terminator)
+                self.stream.flush()
+        except Exception:  # as emit(): a failing stream never fails the request
+            fields = {"name": ACCESS_LOGGER, "levelno": logging.INFO, "msg": message}
+            self.handleError(logging.makeLogRecord({**fields, "levelname": "INFO"}))
 
 
 def logging_config(level: str = "INFO") -> dict[str, Any]:

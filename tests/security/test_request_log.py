@@ -124,6 +124,14 @@ def test_access_handler_writes_what_logging_writes() -> None:
         handlers[1].handle(record)
     assert direct.getvalue() == standard.getvalue()
     assert direct.getvalue().count("\n") == 4
+    closed = io.StringIO()
+    closed.close()
+    failing = AccessHandler(closed)
+    failing.setFormatter(Formatter(ACCESS_FORMAT))
+    reported: list[logging.LogRecord] = []
+    failing.handleError = reported.append  # type: ignore[method-assign]
+    failing.write_access(message, 1_000_000_000.0)  # reported as logging does, never raised
+    assert [record.getMessage() for record in reported] == [message]
     other = AccessHandler(io.StringIO())
     other.setFormatter(Formatter("%(message)s"))
     assert not other.direct  # another format: the request log goes through logging
