@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from memory_api.db.driver_pool import DriverPool
 from memory_api.db.engine import READ_ONLY_OPTION
 from memory_api.db.errors import translate_connect_errors, translate_disconnects
 
@@ -16,13 +16,14 @@ from memory_api.db.errors import translate_connect_errors, translate_disconnects
 class Database:
     """Owns the engine and the session factory; created and disposed in the app lifespan.
 
-    On PostgreSQL it also owns a plain asyncpg pool (``driver_pool``) for the session-state hot
-    path, whose statements skip SQLAlchemy's per-statement work (see bench/state_throughput).
+    On PostgreSQL it also owns a plain asyncpg pool (``driver_pool``, handed out in order) for
+    the session-state hot path, whose statements skip SQLAlchemy's per-statement work (see
+    bench/state_throughput).
     """
 
     def __init__(self, engine: AsyncEngine, *, driver_pool_size: int = 0) -> None:
         self.engine = engine
-        self.driver_pool: asyncpg.Pool | None = None
+        self.driver_pool: DriverPool | None = None
         self._driver_pool_size = driver_pool_size
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         # Reads that must not queue behind a writer (SQLite: a deferred BEGIN reads the WAL
@@ -94,21 +95,13 @@ class Database:
         at start-up does not stop the service from starting."""
         if self.dialect == "postgresql" and self._driver_pool_size:
             url = self.engine.url.set(drivername="postgresql")
-            self.driver_pool = await asyncpg.create_pool(
+            self.driver_pool = await DriverPool.create(
                 url.render_as_string(hide_password=False),
-                min_size=0,
-                max_size=self._driver_pool_size,
-                timeout=self.engine.pool.timeout(),  # type: ignore[attr-defined]
-                server_settings={"application_name": "memory-api"},
-                reset=_no_reset,
+                self._driver_pool_size,
+                self.engine.pool.timeout(),  # type: ignore[attr-defined]
             )
 
     async def dispose(self) -> None:
         if self.driver_pool is not None:
             await self.driver_pool.close()
         await self.engine.dispose()
-
-
-async def _no_reset(connection: asyncpg.Connection) -> None:
-    """asyncpg resets every released connection (one more round trip); the hot-path statements
-    leave no session state behind (no SET, LISTEN, advisory lock or cursor), so skip it."""

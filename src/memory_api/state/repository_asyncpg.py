@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from memory_api.db.driver_pool import DriverPool
 from memory_api.errors import DatabaseUnavailable
 from memory_api.state.repository import StateRepository
 from memory_api.state.statements import Statement
@@ -35,7 +36,7 @@ class PooledConnection:
 
     __slots__ = ("_acquiring",)
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: DriverPool) -> None:
         self._acquiring = pool.acquire()
 
     async def __aenter__(self) -> asyncpg.Connection:
@@ -93,7 +94,7 @@ class PooledRepository:
 
     __slots__ = ("_acquired", "_history")
 
-    def __init__(self, pool: asyncpg.Pool, history: int) -> None:
+    def __init__(self, pool: DriverPool, history: int) -> None:
         self._acquired = PooledConnection(pool)
         self._history = history
 
