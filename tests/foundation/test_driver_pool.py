@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from memory_api.app import create_app
 from memory_api.db.driver_pool import DriverPool
+from memory_api.settings import Settings
 
 pytestmark = pytest.mark.postgres
 
@@ -64,3 +69,27 @@ async def test_a_failed_query_gives_its_turn_back(pool: DriverPool) -> None:
                 raise ZeroDivisionError
     async with pool.acquire() as first, pool.acquire() as second:
         assert (await first.fetchval("SELECT 1"), await second.fetchval("SELECT 2")) == (1, 2)
+
+
+async def test_a_request_that_waits_too_long_for_a_connection_gets_503(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        database_url=postgres_url,
+        db_pool_size=1,
+        db_connect_timeout=0.3,
+    )
+    app = create_app(settings, run_worker=False)
+    async with LifespanManager(app, startup_timeout=60):
+        database = app.state.components.database
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            stored = await client.post("/state/s1", json={"state_data": {"n": 1}})
+            assert stored.status_code == 201
+            async with database.driver_pool.acquire():  # the only connection, held
+                waited = await client.get("/state/s1")
+            assert waited.status_code == 503
+            assert "Database unavailable" in waited.json()["detail"]
+            assert (await client.get("/state/s1")).json()["state_data"] == {"n": 1}
