@@ -94,8 +94,8 @@ def _rate(runs: list[dict[str, Any]], precision: str, key: str) -> float:
     """Chunks per second of all of a build's runs together (total chunks / total seconds)."""
     mine = [run for run in runs if run["precision"] == precision]
     if key == "pipeline":
-        return sum(r["chunks_indexed"] for r in mine) / sum(r["job_seconds"] for r in mine)
-    return sum(r["chunks_raw"] for r in mine) / sum(r["raw_embed_seconds"] for r in mine)
+        return float(sum(r["chunks_indexed"] for r in mine) / sum(r["job_seconds"] for r in mine))
+    return float(sum(r["chunks_raw"] for r in mine) / sum(r["raw_embed_seconds"] for r in mine))
 
 
 def main() -> None:

@@ -293,7 +293,7 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
         os.environ["MEMORY_API_DATA_DIR"] = str(tmp / "data")
         os.environ.setdefault("MEMORY_API_EMBEDDING_MODEL_DIR", MODEL_DIR)
         try:
-            settings = Settings(_env_file=None)  # type: ignore[call-arg]
+            settings = Settings(_env_file=None)
             upgrade(settings)
             if marker.exists():
                 built = {**json.loads(marker.read_text()), "reused_from": str(tmp)}
@@ -315,7 +315,7 @@ def run_backend(backend: str, args: argparse.Namespace, questions: list[str]) ->
             os.environ[key] = value
         os.environ["MEMORY_API_DATA_DIR"] = str(tmp / "data")
         try:
-            settings = Settings(_env_file=None)  # type: ignore[call-arg]
+            settings = Settings(_env_file=None)
             limit = settings.search_candidates
             check = asyncio.run(memory_check(settings, questions[: args.fidelity], limit))
         finally:

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import chromadb
@@ -47,7 +48,7 @@ QUERIES = [
 
 
 async def fill(chroma: ChromaServer, chunks: int) -> None:
-    settings = Settings(_env_file=None, chroma_host=chroma.host, chroma_port=chroma.port)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, chroma_host=chroma.host, chroma_port=chroma.port)
     store = VectorStore.from_config(chroma_config(settings))
     await store.ensure_collection(COLLECTION, model=MODEL_NAME, dimension=384)
     rng = np.random.default_rng(0)
@@ -61,7 +62,7 @@ async def fill(chroma: ChromaServer, chunks: int) -> None:
 
 async def register(data_dir: Path, model: str) -> None:
     """Point the API's default collection at the filled vector collection (the registry)."""
-    settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, data_dir=data_dir)
     database = Database(create_engine(settings))
     await database.start()
     try:
@@ -81,11 +82,11 @@ async def register(data_dir: Path, model: str) -> None:
         await database.dispose()
 
 
-def timed(call: object, n: int) -> list[float]:
+def timed(call: Callable[[int], object], n: int) -> list[float]:
     samples = []
     for i in range(n):
         started = time.perf_counter()
-        call(i)  # type: ignore[operator]
+        call(i)
         samples.append(time.perf_counter() - started)
     return samples
 
@@ -123,11 +124,12 @@ def main() -> None:
             noop_times = sequential(api.port, lambda i: get("/livez"), args.queries)
             api_times = sequential(api.port, request, args.queries)
             with httpx.Client(base_url=api.url, timeout=30) as client:
-                body = lambda i: {"query": QUERIES[i % 4], "top_k": args.top_k}  # noqa: E731
-                httpx_times = timed(
-                    lambda i: client.post("/rag_query", json=body(i)).raise_for_status(),
-                    args.queries,
-                )
+
+                def ask(i: int) -> httpx.Response:
+                    body = {"query": QUERIES[i % 4], "top_k": args.top_k}
+                    return client.post("/rag_query", json=body).raise_for_status()
+
+                httpx_times = timed(ask, args.queries)
             api.stop()
 
             embedder = LocalEmbedder(
@@ -135,7 +137,10 @@ def main() -> None:
             )
             asyncio.run(embedder.start())
             loop = asyncio.new_event_loop()
-            embed = lambda i: loop.run_until_complete(embedder.embed_query(QUERIES[i % 4]))  # noqa: E731
+
+            def embed(i: int) -> np.ndarray:
+                return loop.run_until_complete(embedder.embed_query(QUERIES[i % 4]))
+
             raw = chromadb.HttpClient(
                 host=chroma.host,
                 port=chroma.port,

@@ -55,7 +55,9 @@ def _with_history(write: Any) -> Statement:
     return statement
 
 
-def statements(state: dict[str, Any]) -> dict[str, tuple[Statement, Callable[[int], dict]]]:
+def statements(
+    state: dict[str, Any],
+) -> dict[str, tuple[Statement, Callable[[int], dict[str, Any]]]]:
     """Each timed statement and its parameters for execution ``i``."""
     document = orjson.dumps(state).decode()
     values = orjson.dumps([MESSAGE]).decode()
@@ -148,7 +150,7 @@ def measure(executions: int, rounds: int, sizes: list[int]) -> dict[str, Any]:
     figures = {}
     for messages in sizes:
         with temporary_postgres() as url:  # fresh rows per size
-            upgrade(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
+            upgrade(Settings(_env_file=None, database_url=url))
             figures[f"messages_{messages}"] = asyncio.run(
                 _measure(url, messages, executions, rounds)
             )

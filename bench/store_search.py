@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,13 @@ def figures(latencies: list[float]) -> dict[str, float]:
     }
 
 
+def asking(
+    path: str, make: Callable[[str, int], dict[str, Any]], queries: list[str]
+) -> Callable[[int], bytes]:
+    """Request ``i``: the ``i``-th query, as ``make`` words it, sent to ``path``."""
+    return lambda i: post(path, make(queries[i], i))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=1000)
@@ -107,9 +115,7 @@ def main() -> None:
                 for kind, make in kinds.items():
                     path = "/rag_query" if kind == "rag_query" else "/store/items/search"
                     share = queries[round_::3]
-                    latencies[kind] += sequential(
-                        api.port, lambda i, m=make, s=share, p=path: post(p, m(s[i], i)), len(share)
-                    )
+                    latencies[kind] += sequential(api.port, asking(path, make, share), len(share))
         finally:
             api.stop()
     rag = percentile(latencies["rag_query"], 50)
