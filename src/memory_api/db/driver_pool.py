@@ -5,7 +5,7 @@ the longest waiter, but a request that asks in the meantime, before that waiter 
 and the waiter goes back to the end of the line. Under load (more requests in flight than
 connections) that split the requests in two: in bench.state_throughput (32 connections of wrk,
 a pool of 10) half got a connection at once while the others waited up to 50 ms, and GET
-``/state`` answered at p99 4.4x its p50. Here a semaphore of the pool's size stands in front
+``/state`` answered at p99 4.3-5.2x its p50. Here a semaphore of the pool's size stands in front
 of it: ``asyncio.Semaphore`` serves its waiters in order (a newcomer waits behind them even when
 a permit is free), and a request that holds a permit always finds a free connection.
 """
@@ -59,7 +59,7 @@ class Acquiring:
 
     async def __aenter__(self) -> asyncpg.Connection:
         turns = self._pool.turns
-        if turns.locked():  # a wait: bounded, as asyncpg bounds its own
+        if turns.locked():  # a wait: bounded, then TimeoutError (a 503 for a request)
             async with asyncio.timeout(self._timeout):
                 await turns.acquire()
         else:
