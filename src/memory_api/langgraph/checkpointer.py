@@ -28,6 +28,7 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 
 from memory_api.client._base import client_options
 from memory_api.client._exceptions import TransportError
+from memory_api.client._transport import lean_transport
 from memory_api.langgraph import _wire
 
 _JSON = {"content-type": "application/json"}
@@ -76,7 +77,8 @@ class MemoryAPISaver(BaseCheckpointSaver[str]):
         that opened them, and a saver may outlive one ``asyncio.run``."""
         loop = asyncio.get_running_loop()
         if self._async_client is None or self._async_loop is not loop:
-            self._async_client = httpx.AsyncClient(transport=self._async_transport, **self._options)
+            transport = self._async_transport or lean_transport(self._options["base_url"])
+            self._async_client = httpx.AsyncClient(transport=transport, **self._options)
             self._async_loop = loop
         return self._async_client
 
