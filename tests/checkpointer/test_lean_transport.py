@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from memory_api.client._transport import MAX_IDLE, KeepAliveTransport, lean_transport
-from memory_api.langgraph import MemoryAPISaver
+from memory_api.langgraph import MemoryAPISaver, MemoryAPIStore
 
 Handler = Callable[[bytes, asyncio.StreamWriter], Awaitable[bool]]
 
@@ -256,7 +256,7 @@ def test_chosen_for_plain_http_without_a_proxy(monkeypatch: pytest.MonkeyPatch) 
     assert isinstance(lean_transport("http://memory:8000"), KeepAliveTransport)
 
 
-async def test_the_saver_uses_it_unless_given_a_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_adapters_use_it_unless_given_a_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     async with MemoryAPISaver(url="http://memory:8000") as saver:
@@ -264,3 +264,7 @@ async def test_the_saver_uses_it_unless_given_a_transport(monkeypatch: pytest.Mo
     given = httpx.MockTransport(lambda request: httpx.Response(200))
     async with MemoryAPISaver(url="http://memory:8000", async_transport=given) as saver:
         assert saver._async()._transport is given
+    async with MemoryAPIStore(url="http://memory:8000") as store:
+        assert isinstance(store._async()._transport, KeepAliveTransport)
+    async with MemoryAPIStore(url="https://memory.example") as store:
+        assert not isinstance(store._async()._transport, KeepAliveTransport)

@@ -5,8 +5,9 @@ httpx's default transport (httpcore over anyio) costs about a millisecond of CPU
 here: on every request its pool checks each kept connection (``has_expired``, ~26 calls per
 request in bench.langgraph_steps, each building anyio's attribute dict anew), and its layers
 add as much again. ``MemoryAPISaver`` sends two requests per graph step, so that was most of
-the client's time: 0.35-0.46x of LangGraph's ``AsyncPostgresSaver`` in steps/s, 0.53-0.54x
-with this transport, client CPU per step 3.3-4.4 ms against 1.8-1.9 (BENCHMARKS.md).
+the client's time: bench.langgraph_steps gave 0.32-0.36x of LangGraph's ``AsyncPostgresSaver``
+in steps/s, and 0.61-0.70x with this transport (client CPU per step 3.8-5.5 ms against
+1.7-2.0; BENCHMARKS.md). ``MemoryAPIStore``'s async methods use it too.
 
 It does what the saver's requests need and no more: a request's whole body is sent, the whole
 response is read (Content-Length or chunked; never streamed), connect and read timeouts come

@@ -43,6 +43,7 @@ from langgraph.store.base.batch import _run
 
 from memory_api.client._base import client_options
 from memory_api.client._exceptions import TransportError
+from memory_api.client._transport import lean_transport
 from memory_api.langgraph._wire import check
 
 _JSON = {"content-type": "application/json"}
@@ -169,7 +170,8 @@ class MemoryAPIStore(BaseStore):
         """A client of the running loop (an ``AsyncClient`` belongs to the loop it ran on)."""
         loop = asyncio.get_running_loop()
         if self._async_client is None or self._async_loop is not loop:
-            self._async_client = httpx.AsyncClient(transport=self._async_transport, **self._options)
+            transport = self._async_transport or lean_transport(self._options["base_url"])
+            self._async_client = httpx.AsyncClient(transport=transport, **self._options)
             self._async_loop = loop
             self._queue, self._runner = None, None
         return self._async_client
