@@ -256,7 +256,9 @@ def test_chosen_for_plain_http_without_a_proxy(monkeypatch: pytest.MonkeyPatch) 
     assert isinstance(lean_transport("http://memory:8000"), KeepAliveTransport)
 
 
-async def test_the_adapters_use_it_unless_given_a_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_adapters_use_it_unless_given_a_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     async with MemoryAPISaver(url="http://memory:8000") as saver:
